@@ -1,0 +1,281 @@
+#include "app/config.hpp"
+
+#include <charconv>
+#include <cstdlib>
+#include <toml++/toml.h>
+
+namespace cb::app {
+namespace {
+
+Result<std::int64_t> parse_int(std::string_view text, std::string_view what) {
+  std::int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || ptr != text.data() + text.size()) {
+    return fail(ErrorCode::invalid_argument,
+                std::string(what) + ": '" + std::string(text) + "' is not a whole number");
+  }
+  return v;
+}
+
+Result<bool> parse_bool(std::string_view text, std::string_view what) {
+  if (text == "true" || text == "1" || text == "yes" || text == "on") return true;
+  if (text == "false" || text == "0" || text == "no" || text == "off") return false;
+  return fail(ErrorCode::invalid_argument,
+              std::string(what) + ": '" + std::string(text) + "' is not true or false");
+}
+
+/// One setting: its section and key, and how to assign it from text or TOML.
+struct Setting {
+  std::string_view section;
+  std::string_view key;
+  enum class Kind { text, integer, boolean, path, listen } kind;
+  std::function<Result<void>(Config&, const std::string&)> assign;
+};
+
+template <class T>
+Result<void> assign_int(T& field, const std::string& text, std::string_view what, std::int64_t lo,
+                        std::int64_t hi) {
+  auto v = parse_int(text, what);
+  if (!v) return std::unexpected(v.error());
+  if (*v < lo || *v > hi) {
+    return fail(ErrorCode::invalid_argument, std::string(what) + ": " + text +
+                                                 " is out of range [" + std::to_string(lo) + ", " +
+                                                 std::to_string(hi) + "]");
+  }
+  field = static_cast<T>(*v);
+  return {};
+}
+
+std::vector<Setting> settings() {
+  using K = Setting::Kind;
+  constexpr std::int64_t kMaxMs = 24LL * 3600 * 1000;
+  return {
+      {"server", "listen", K::listen,
+       [](Config& c, const std::string& v) -> Result<void> {
+         auto hp = parse_listen(v);
+         if (!hp) return std::unexpected(hp.error());
+         c.listen_host = hp->first;
+         c.listen_port = hp->second;
+         return {};
+       }},
+      {"server", "public_url", K::text,
+       [](Config& c, const std::string& v) -> Result<void> {
+         c.public_url = v;
+         return {};
+       }},
+      {"server", "threads", K::integer,
+       [](Config& c, const std::string& v) { return assign_int(c.threads, v, "server.threads", 1, 64); }},
+      {"server", "max_body_bytes", K::integer,
+       [](Config& c, const std::string& v) {
+         return assign_int(c.max_body_bytes, v, "server.max_body_bytes", 1024, 1LL << 30);
+       }},
+      {"server", "max_header_bytes", K::integer,
+       [](Config& c, const std::string& v) {
+         return assign_int(c.max_header_bytes, v, "server.max_header_bytes", 1024, 1 << 20);
+       }},
+      {"server", "header_timeout_ms", K::integer,
+       [](Config& c, const std::string& v) {
+         return assign_int(c.header_timeout_ms, v, "server.header_timeout_ms", 100, kMaxMs);
+       }},
+      {"server", "body_timeout_ms", K::integer,
+       [](Config& c, const std::string& v) {
+         return assign_int(c.body_timeout_ms, v, "server.body_timeout_ms", 100, kMaxMs);
+       }},
+      {"server", "idle_timeout_ms", K::integer,
+       [](Config& c, const std::string& v) {
+         return assign_int(c.idle_timeout_ms, v, "server.idle_timeout_ms", 100, kMaxMs);
+       }},
+      {"storage", "data_dir", K::path,
+       [](Config& c, const std::string& v) -> Result<void> {
+         if (v.empty()) return fail(ErrorCode::invalid_argument, "storage.data_dir is empty");
+         c.data_dir = v;
+         return {};
+       }},
+      {"storage", "write_queue_max", K::integer,
+       [](Config& c, const std::string& v) {
+         return assign_int(c.write_queue_max, v, "storage.write_queue_max", 1, 10'000'000);
+       }},
+      {"security", "key_file", K::path,
+       [](Config& c, const std::string& v) -> Result<void> {
+         c.key_file = v;
+         return {};
+       }},
+      {"security", "key", K::text,
+       [](Config& c, const std::string& v) -> Result<void> {
+         c.key = v;
+         return {};
+       }},
+      {"worker", "max_attempts", K::integer,
+       [](Config& c, const std::string& v) {
+         return assign_int(c.max_attempts, v, "worker.max_attempts", 1, 100);
+       }},
+      {"worker", "retry_backoff_ms", K::integer,
+       [](Config& c, const std::string& v) {
+         return assign_int(c.retry_backoff_ms, v, "worker.retry_backoff_ms", 1, kMaxMs);
+       }},
+      {"worker", "job_timeout_ms", K::integer,
+       [](Config& c, const std::string& v) {
+         return assign_int(c.job_timeout_ms, v, "worker.job_timeout_ms", 100, 7 * kMaxMs);
+       }},
+      {"log", "level", K::text,
+       [](Config& c, const std::string& v) -> Result<void> {
+         static constexpr std::string_view kLevels[] = {"trace", "debug", "info",
+                                                        "warn",  "error", "off"};
+         for (auto l : kLevels) {
+           if (v == l) {
+             c.log_level = v;
+             return {};
+           }
+         }
+         return fail(ErrorCode::invalid_argument,
+                     "log.level: '" + v + "' is not one of trace, debug, info, warn, error, off");
+       }},
+      {"log", "json", K::boolean,
+       [](Config& c, const std::string& v) -> Result<void> {
+         auto b = parse_bool(v, "log.json");
+         if (!b) return std::unexpected(b.error());
+         c.log_json = *b;
+         return {};
+       }},
+  };
+}
+
+std::string env_name(std::string_view section, std::string_view key) {
+  std::string out = "COMMITBRIDGE_";
+  for (char c : section) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  out += '_';
+  for (char c : key) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::optional<std::string> toml_text(const toml::node& node, Setting::Kind kind) {
+  if (kind == Setting::Kind::integer) {
+    if (auto v = node.value<std::int64_t>()) return std::to_string(*v);
+    return std::nullopt;
+  }
+  if (kind == Setting::Kind::boolean) {
+    if (auto v = node.value<bool>()) return *v ? "true" : "false";
+    return std::nullopt;
+  }
+  if (auto v = node.value<std::string>()) return *v;
+  return std::nullopt;
+}
+
+Result<void> apply_file(Config& config, const std::filesystem::path& file) {
+  toml::table root;
+  try {
+    root = toml::parse_file(file.string());
+  } catch (const toml::parse_error& err) {
+    return fail(ErrorCode::invalid_argument,
+                file.string() + ":" + std::to_string(err.source().begin.line) + ": " +
+                    std::string(err.description()));
+  }
+  const auto all = settings();
+  for (const auto& [section_name, section_node] : root) {
+    const auto* section = section_node.as_table();
+    if (section == nullptr) {
+      return fail(ErrorCode::invalid_argument, file.string() + ": '" +
+                                                   std::string(section_name.str()) +
+                                                   "' must be a [section]");
+    }
+    for (const auto& [key, value] : *section) {
+      const Setting* found = nullptr;
+      for (const auto& s : all) {
+        if (s.section == section_name.str() && s.key == key.str()) found = &s;
+      }
+      const std::string where = file.string() + ": " + std::string(section_name.str()) + "." +
+                                std::string(key.str());
+      if (found == nullptr) return fail(ErrorCode::invalid_argument, where + " is not a known setting");
+      auto text = toml_text(value, found->kind);
+      if (!text) return fail(ErrorCode::invalid_argument, where + " has the wrong type");
+      if (auto r = found->assign(config, *text); !r) {
+        return fail(ErrorCode::invalid_argument, file.string() + ": " + r.error().message);
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+EnvLookup process_env() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+Result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text) {
+  std::string_view host;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return fail(ErrorCode::invalid_argument,
+                  "listen address '" + std::string(text) + "' is not [HOST]:PORT");
+    }
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) {
+      return fail(ErrorCode::invalid_argument,
+                  "listen address '" + std::string(text) + "' is not HOST:PORT");
+    }
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  if (host.empty()) host = "0.0.0.0";
+  if (host == "localhost") host = "127.0.0.1";
+  auto p = parse_int(port, "listen port");
+  if (!p || *p < 0 || *p > 65535) {
+    return fail(ErrorCode::invalid_argument,
+                "listen port '" + std::string(port) + "' is not a number from 0 to 65535");
+  }
+  return std::pair<std::string, std::uint16_t>{std::string(host), static_cast<std::uint16_t>(*p)};
+}
+
+std::string Config::effective_public_url() const {
+  std::string url = public_url;
+  if (url.empty()) {
+    const bool v6 = listen_host.find(':') != std::string::npos;
+    const std::string host = listen_host == "0.0.0.0" ? "127.0.0.1" : listen_host;
+    url = "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(listen_port);
+  }
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
+Result<Config> load_config(const ConfigOverrides& overrides, const EnvLookup& env) {
+  Config config;
+  std::optional<std::filesystem::path> file = overrides.config_file;
+  if (!file) {
+    if (auto f = env("COMMITBRIDGE_CONFIG")) file = *f;
+  }
+  if (file) {
+    std::error_code ec;
+    if (!std::filesystem::exists(*file, ec)) {
+      return fail(ErrorCode::invalid_argument, "config file " + file->string() + " does not exist");
+    }
+    if (auto r = apply_file(config, *file); !r) return std::unexpected(r.error());
+  }
+  for (const auto& s : settings()) {
+    const std::string name = env_name(s.section, s.key);
+    if (auto v = env(name)) {
+      if (auto r = s.assign(config, *v); !r) {
+        return fail(ErrorCode::invalid_argument, name + ": " + r.error().message);
+      }
+    }
+  }
+  if (overrides.data_dir) config.data_dir = *overrides.data_dir;
+  if (overrides.listen) {
+    auto hp = parse_listen(*overrides.listen);
+    if (!hp) return std::unexpected(hp.error());
+    config.listen_host = hp->first;
+    config.listen_port = hp->second;
+  }
+  return config;
+}
+
+}  // namespace cb::app

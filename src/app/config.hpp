@@ -1,0 +1,72 @@
+#pragma once
+// Configuration: defaults, then the TOML file, then COMMITBRIDGE_<SECTION>_<KEY> environment
+// variables, then command-line flags. Parsed and validated once into an immutable value.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "core/error.hpp"
+
+namespace cb::app {
+
+/// Every setting, with its default. Sizes in bytes, durations in milliseconds.
+struct Config {
+  // [server]
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8080;
+  std::string public_url;  ///< base URL shown in webhook URLs; default http://<listen>
+  unsigned threads = 2;    ///< I/O threads
+  std::size_t max_body_bytes = 25 * 1024 * 1024;
+  std::size_t max_header_bytes = 64 * 1024;
+  std::int64_t header_timeout_ms = 10'000;
+  std::int64_t body_timeout_ms = 60'000;
+  std::int64_t idle_timeout_ms = 60'000;
+  // [storage]
+  std::filesystem::path data_dir = "commitbridge-data";
+  std::size_t write_queue_max = 10'000;
+  // [security]
+  std::filesystem::path key_file;  ///< default <data_dir>/secret.key
+  std::string key;                 ///< 32-byte key as hex or base64 (usually from the environment)
+  // [worker]
+  int max_attempts = 5;
+  std::int64_t retry_backoff_ms = 2000;
+  std::int64_t job_timeout_ms = 3'600'000;
+  // [log]
+  std::string log_level = "info";
+  bool log_json = false;
+
+  /// The SQLite database file.
+  [[nodiscard]] std::filesystem::path database_file() const { return data_dir / "commitbridge.db"; }
+  /// The key file actually used.
+  [[nodiscard]] std::filesystem::path effective_key_file() const {
+    return key_file.empty() ? data_dir / "secret.key" : key_file;
+  }
+  /// The public base URL actually used (no trailing slash).
+  [[nodiscard]] std::string effective_public_url() const;
+};
+
+/// Values given on the command line, which win over file and environment.
+struct ConfigOverrides {
+  std::optional<std::filesystem::path> config_file;
+  std::optional<std::filesystem::path> data_dir;
+  std::optional<std::string> listen;  ///< "HOST:PORT"
+};
+
+/// Reads an environment variable; empty optional when unset. Replaceable for tests.
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+
+/// The process environment.
+[[nodiscard]] EnvLookup process_env();
+
+/// Loads the configuration. Errors (invalid_argument) name the file, key and the problem:
+/// unreadable or invalid TOML, unknown key, wrong type, bad HOST:PORT, value out of range.
+[[nodiscard]] Result<Config> load_config(const ConfigOverrides& overrides, const EnvLookup& env);
+
+/// Parses "HOST:PORT" ("[::1]:8080" for IPv6). Errors: invalid_argument.
+[[nodiscard]] Result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text);
+
+}  // namespace cb::app

@@ -1,0 +1,40 @@
+#pragma once
+// Options every subcommand shares, and how a subcommand opens the data directory.
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "app/application.hpp"
+
+namespace cb::cli {
+
+/// --data-dir and --config, given to every subcommand.
+struct CommonOptions {
+  std::optional<std::string> data_dir;
+  std::optional<std::string> config_file;
+  std::optional<std::string> listen;
+};
+
+/// Adds --data-dir and --config to a subcommand.
+void add_common_options(CLI::App& command, CommonOptions& options);
+
+/// Loads the configuration and opens the data directory; prints the error and returns null on
+/// failure.
+[[nodiscard]] std::unique_ptr<app::Application> open_application(const CommonOptions& options);
+
+/// Prints "error: <message>" on stderr and returns 1.
+int report(const Error& error);
+
+/// Registers org, token, repo and job commands. Each sets `action` when chosen.
+void add_admin_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
+/// Registers runs, deliveries and stories commands.
+void add_report_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
+
+/// Formats milliseconds since the epoch as ISO-8601 UTC, or "-" when absent.
+[[nodiscard]] std::string time_or_dash(std::optional<UnixMillis> t);
+
+}  // namespace cb::cli

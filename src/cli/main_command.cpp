@@ -1,0 +1,84 @@
+#include "cli/main_command.hpp"
+
+#include <iostream>
+
+#include "cli/context.hpp"
+
+namespace cb::cli {
+
+void add_common_options(CLI::App& command, CommonOptions& options) {
+  command
+      .add_option("--data-dir", options.data_dir,
+                  "data directory (SQLite database, key file, git mirrors, job logs); default "
+                  "./commitbridge-data")
+      ->option_text("DIR");
+  command.add_option("--config", options.config_file, "TOML configuration file")
+      ->option_text("FILE");
+}
+
+std::unique_ptr<app::Application> open_application(const CommonOptions& options) {
+  app::ConfigOverrides overrides;
+  if (options.data_dir) overrides.data_dir = *options.data_dir;
+  if (options.config_file) overrides.config_file = *options.config_file;
+  if (options.listen) overrides.listen = *options.listen;
+  auto config = app::load_config(overrides, app::process_env());
+  if (!config) {
+    report(config.error());
+    return nullptr;
+  }
+  auto application = app::Application::open(*config);
+  if (!application) {
+    report(application.error());
+    return nullptr;
+  }
+  return std::move(*application);
+}
+
+int report(const Error& error) {
+  std::cerr << "error: " << error.message << "\n";
+  return 1;
+}
+
+std::string time_or_dash(std::optional<UnixMillis> t) { return t ? format_utc(*t) : "-"; }
+
+int run_main(int argc, char** argv) {
+  CLI::App root{
+      "commitbridge: receives source-control webhooks, triggers CI jobs and links commits to "
+      "ALM stories."};
+  root.require_subcommand(1);
+  root.set_version_flag("--version", "commitbridge 0.1.0");
+
+  CommonOptions common;
+  std::function<int()> action;
+
+  auto* serve = root.add_subcommand("serve", "run the webhook receiver and the worker");
+  add_common_options(*serve, common);
+  serve->add_option("--listen", common.listen, "address to listen on (default 127.0.0.1:8080)")
+      ->option_text("HOST:PORT");
+  std::optional<std::string> port_file;
+  serve->add_option("--port-file", port_file, "write the bound port to this file (with port 0)")
+      ->option_text("FILE");
+  serve->callback([&] {
+    action = [&]() -> int {
+      auto application = open_application(common);
+      if (!application) return 1;
+      app::configure_logging(application->config());
+      std::optional<std::filesystem::path> pf;
+      if (port_file) pf = *port_file;
+      return application->serve(pf);
+    };
+  });
+
+  add_admin_commands(root, common, action);
+  add_report_commands(root, common, action);
+
+  try {
+    root.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = root.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  return action ? action() : 0;
+}
+
+}  // namespace cb::cli

@@ -1,0 +1,50 @@
+#include "pipeline/delivery_processor.hpp"
+
+#include "pipeline/endpoint.hpp"
+#include "pipeline/payload_body.hpp"
+#include "providers/provider.hpp"
+
+namespace cb::pipeline {
+
+ProcessOutcome DeliveryProcessor::process(const store::DeliveryRecord& delivery) {
+  const providers::Provider* provider = providers::find_provider(delivery.provider);
+  if (provider == nullptr) {
+    return ProcessOutcome{"ignored", "provider '" + delivery.provider + "' is not supported yet"};
+  }
+  RawDelivery raw;
+  raw.org = delivery.org_name;
+  raw.headers = delivery.headers;
+  raw.received_at_ms = delivery.received_at_ms;
+  auto json = json_payload(raw.header("Content-Type"), delivery.body);
+  if (!json) return ProcessOutcome{"failed", json.error().message};
+  raw.body = std::move(*json);
+
+  auto event = provider->parse(raw);
+  if (!event) return ProcessOutcome{"failed", event.error().message};
+
+  if (std::holds_alternative<PingEvent>(*event)) {
+    return ProcessOutcome{"ignored", "connection test"};
+  }
+  if (const auto* u = std::get_if<UnsupportedEvent>(&*event)) {
+    return ProcessOutcome{"ignored", "event '" + u->event_key + "' is not handled"};
+  }
+  if (std::holds_alternative<PullRequestEvent>(*event)) {
+    return ProcessOutcome{"ignored", "pull-request event '" + delivery.event_key +
+                                         "' does not trigger anything yet"};
+  }
+  const auto& push = std::get<PushEvent>(*event);
+  auto repo = store_.find_repository(delivery.org_id, delivery.provider,
+                                     push.repository.project_key, push.repository.slug);
+  if (!repo) return ProcessOutcome{"failed", repo.error().message, true};
+  if (!*repo) {
+    return ProcessOutcome{"ignored", "repository " + push.repository.project_key + "/" +
+                                         push.repository.slug + " (" + delivery.provider +
+                                         ") is not registered in org " + delivery.org_name};
+  }
+  if (delivery.endpoint == to_string(Endpoint::sync_alm_commits)) {
+    return sync_.sync(delivery, **repo, push);
+  }
+  return jobs_.dispatch(delivery, **repo, push, raw.body);
+}
+
+}  // namespace cb::pipeline

@@ -1,0 +1,91 @@
+#include "pipeline/ingest.hpp"
+
+#include <openssl/rand.h>
+
+#include <array>
+
+#include "auth/webhook_auth.hpp"
+#include "pipeline/payload_body.hpp"
+#include "providers/provider.hpp"
+
+namespace cb::pipeline {
+
+std::string new_uuid() {
+  std::array<unsigned char, 16> b{};
+  if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) {
+    // RAND_bytes only fails when the OS entropy source is broken; refuse to continue silently.
+    std::abort();
+  }
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(kHex[b[i] >> 4]);
+    out.push_back(kHex[b[i] & 0xf]);
+  }
+  return out;
+}
+
+bool is_recorded_header(std::string_view name) noexcept {
+  static constexpr std::string_view kKept[] = {
+      "content-type",      "user-agent",         "x-event-key",        "x-request-id",
+      "x-request-uuid",    "x-hook-uuid",        "x-attempt-number",   "x-github-event",
+      "x-github-delivery", "x-github-hook-id",   "x-gitlab-event",     "x-gitlab-event-uuid",
+      "idempotency-key",   "x-gitea-event",      "x-gitea-event-type", "x-gitea-delivery",
+      "x-forgejo-event",   "x-forgejo-delivery", "x-gogs-event"};
+  for (auto k : kKept) {
+    if (iequals(k, name)) return true;
+  }
+  return false;
+}
+
+Result<IngestPlan> Ingest::prepare(IngestRequest request) const {
+  auto org = orgs_.lookup(request.org);
+  if (!org) return std::unexpected(org.error());
+  if (!*org) {
+    return fail(ErrorCode::unknown_org, "no org named '" + request.org.substr(0, 100) + "'");
+  }
+
+  RawDelivery raw;
+  raw.org = (*org)->org.name;
+  raw.headers = std::move(request.headers);
+  raw.body = std::move(request.body);
+  raw.received_at_ms = clock_.now_ms();
+
+  const providers::Provider* provider =
+      request.enterprise ? providers::find_provider("bitbucket_server")
+                         : providers::detect_provider(raw);
+  const bool ping = provider != nullptr && provider->is_ping(raw);
+
+  if (ping && !auth::has_credentials(raw)) return IngestPlan{PingAnswer{false}};
+  auto outcome = auth::authenticate_webhook(raw, (*org)->tokens, raw.received_at_ms);
+  if (!outcome) return std::unexpected(outcome.error());
+  if (ping) return IngestPlan{PingAnswer{true}};
+
+  auto json = json_payload(raw.header("Content-Type"), raw.body);
+  if (!json) return std::unexpected(json.error());
+
+  store::NewDelivery d;
+  d.delivery_id = new_uuid();
+  d.org_id = (*org)->org.id;
+  d.endpoint = std::string(to_string(request.endpoint));
+  d.provider = provider != nullptr ? std::string(provider->id()) : std::string("unknown");
+  d.event_key = provider != nullptr ? provider->event_key(raw) : std::string();
+  d.external_id = provider != nullptr ? provider->external_id(raw) : std::string();
+  if (d.external_id.size() > 200) d.external_id.resize(200);
+  for (auto& h : raw.headers) {
+    if (is_recorded_header(h.name)) d.headers.push_back(std::move(h));
+  }
+  d.body = std::move(raw.body);
+  d.received_at_ms = raw.received_at_ms;
+  if (provider == nullptr) {
+    d.status = store::kStatusIgnored;
+    d.reason = "the sender's provider could not be recognised from the request headers";
+  }
+  return IngestPlan{std::move(d)};
+}
+
+}  // namespace cb::pipeline

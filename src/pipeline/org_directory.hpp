@@ -1,0 +1,58 @@
+#pragma once
+// Org lookup with decrypted webhook credentials, cached briefly so the ingest path does not
+// read the store on every request.
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "auth/secret_box.hpp"
+#include "auth/webhook_auth.hpp"
+#include "core/clock.hpp"
+#include "store/store.hpp"
+
+namespace cb::pipeline {
+
+/// An org with every token that may be presented on its webhooks (decrypted secrets in
+/// memory only; never logged).
+struct OrgCredentials {
+  store::OrgRecord org;
+  std::vector<auth::WebhookCredential> tokens;
+};
+
+/// Caches OrgCredentials per org name (case-insensitive) for `ttl`. A revoked or new token is
+/// seen by the ingest path at the latest `ttl` after the change.
+class OrgDirectory {
+ public:
+  OrgDirectory(store::Store& store, const auth::SecretBox& box, const Clock& clock,
+               std::chrono::milliseconds ttl = std::chrono::milliseconds(1000));
+
+  /// The org and its tokens; nullptr when no org has this name. Errors: store_unavailable.
+  [[nodiscard]] Result<std::shared_ptr<const OrgCredentials>> lookup(const std::string& org_name);
+
+  /// Drops every cached entry (after a token or org change made in this process).
+  void invalidate();
+
+ private:
+  struct Entry {
+    std::shared_ptr<const OrgCredentials> value;
+    UnixMillis loaded_at_ms = 0;
+  };
+  [[nodiscard]] Result<std::shared_ptr<const OrgCredentials>> load(const std::string& org_name);
+
+  store::Store& store_;
+  const auth::SecretBox& box_;
+  const Clock& clock_;
+  std::chrono::milliseconds ttl_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, Entry> cache_;
+};
+
+/// Lower-cases ASCII letters (org names are matched case-insensitively).
+[[nodiscard]] std::string ascii_lower(std::string_view s);
+
+}  // namespace cb::pipeline

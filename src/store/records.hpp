@@ -1,0 +1,165 @@
+#pragma once
+// Plain records read from and written to the store. Times are milliseconds since the Unix epoch.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/raw_delivery.hpp"
+
+namespace cb::store {
+
+/// An org: the tenant named in webhook URLs (matched case-insensitively).
+struct OrgRecord {
+  std::int64_t id = 0;
+  std::string name;
+  UnixMillis created_at_ms = 0;
+};
+
+/// A token row. Exactly one of secret_sealed (webhook: AES-256-GCM sealed secret) and
+/// secret_sha256 (api: SHA-256 of the secret) is set. Neither is ever shown to a user.
+struct TokenRecord {
+  std::int64_t id = 0;
+  std::int64_t org_id = 0;
+  std::string name;
+  std::string type;  ///< "webhook" or "api"
+  std::string description;
+  std::string public_id;
+  std::string secret_sealed;
+  std::string secret_sha256;
+  UnixMillis created_at_ms = 0;
+  std::string created_by;
+  std::optional<UnixMillis> last_used_at_ms;
+  std::optional<UnixMillis> expires_at_ms;
+  std::optional<UnixMillis> revoked_at_ms;
+};
+
+/// A registered repository; payloads are matched by provider, project key and slug
+/// (case-insensitive).
+struct RepositoryRecord {
+  std::int64_t id = 0;
+  std::int64_t org_id = 0;
+  std::string provider;
+  std::string project_key;
+  std::string slug;
+  std::string clone_url;
+  bool auto_update_alm = false;
+  UnixMillis created_at_ms = 0;
+};
+
+/// A build-on-commit job of one repository.
+struct JobRecord {
+  std::int64_t id = 0;
+  std::int64_t org_id = 0;
+  std::int64_t repository_id = 0;
+  std::string name;
+  std::string branches;           ///< BranchRules spec, e.g. "main,release/*"
+  std::vector<std::string> argv;  ///< command, run without a shell
+  bool enabled = true;
+  UnixMillis created_at_ms = 0;
+};
+
+/// Delivery status values.
+inline constexpr std::string_view kStatusQueued = "queued";
+inline constexpr std::string_view kStatusProcessing = "processing";
+inline constexpr std::string_view kStatusDone = "done";
+inline constexpr std::string_view kStatusIgnored = "ignored";
+inline constexpr std::string_view kStatusFailed = "failed";
+
+/// A delivery to be persisted by the ingest path.
+struct NewDelivery {
+  std::string delivery_id;  ///< ours, a random UUID
+  std::int64_t org_id = 0;
+  std::string endpoint;     ///< "trigger-scm-push-request" or "sync-alm-commits"
+  std::string provider;     ///< provider id
+  std::string event_key;
+  std::string external_id;  ///< the sender's delivery id; empty when the sender gave none
+  std::vector<Header> headers;
+  std::string body;
+  UnixMillis received_at_ms = 0;
+  std::string status{kStatusQueued};
+  std::string reason;
+};
+
+/// What persisting a delivery gave: the stored delivery id (the first one when duplicate).
+struct PersistOutcome {
+  std::string delivery_id;
+  bool duplicate = false;
+  std::string status;  ///< status of the stored delivery
+};
+
+/// A stored delivery. headers and body are loaded only by claim/get.
+struct DeliveryRecord {
+  std::int64_t seq = 0;
+  std::string delivery_id;
+  std::int64_t org_id = 0;
+  std::string org_name;
+  std::string endpoint;
+  std::string provider;
+  std::string event_key;
+  std::string external_id;
+  std::vector<Header> headers;
+  std::string body;
+  UnixMillis received_at_ms = 0;
+  std::string status;
+  std::string reason;
+  int attempts = 0;
+  UnixMillis updated_at_ms = 0;
+};
+
+/// Job run status values.
+inline constexpr std::string_view kRunQueued = "queued";
+inline constexpr std::string_view kRunRunning = "running";
+inline constexpr std::string_view kRunSucceeded = "succeeded";
+inline constexpr std::string_view kRunFailed = "failed";
+inline constexpr std::string_view kRunInterrupted = "interrupted";
+
+/// One run of a job for one ref change of one delivery.
+struct JobRunRecord {
+  std::int64_t id = 0;
+  std::int64_t job_id = 0;
+  std::string job_name;
+  std::string org_name;
+  std::string repository;  ///< "PROJECT/slug"
+  std::string delivery_id;
+  std::string ref_id;
+  std::string branch;
+  std::string from_hash;
+  std::string to_hash;
+  std::string status;
+  std::optional<int> exit_code;
+  UnixMillis created_at_ms = 0;
+  std::optional<UnixMillis> started_at_ms;
+  std::optional<UnixMillis> finished_at_ms;
+  std::string output_tail;
+  std::string log_path;
+};
+
+/// A commit that names a story, as linked by ALM commit sync.
+struct StoryCommit {
+  std::string story_key;
+  std::string commit_hash;
+  std::string author_name;
+  std::string author_email;
+  std::string message;
+  UnixMillis authored_at_ms = 0;
+};
+
+/// Where a linked commit was seen.
+struct StorySighting {
+  std::string repository;  ///< "PROJECT/slug"
+  std::string branch;
+  std::string delivery_id;
+  UnixMillis seen_at_ms = 0;
+};
+
+/// A story link with every place the commit was seen.
+struct StoryLinkRecord {
+  StoryCommit commit;
+  UnixMillis created_at_ms = 0;
+  std::vector<StorySighting> sightings;
+};
+
+}  // namespace cb::store

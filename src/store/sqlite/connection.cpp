@@ -1,0 +1,162 @@
+#include "store/sqlite/connection.hpp"
+
+#include <string>
+
+namespace cb::store::sqlite {
+
+Error sqlite_error(sqlite3* db, std::string_view what) {
+  const int code = db != nullptr ? sqlite3_extended_errcode(db) : SQLITE_ERROR;
+  const std::string msg = db != nullptr ? sqlite3_errmsg(db) : "no connection";
+  if ((code & 0xff) == SQLITE_CONSTRAINT) {
+    return make_error(ErrorCode::conflict, "already exists", std::string(what) + ": " + msg);
+  }
+  return make_error(ErrorCode::store_unavailable, "the store is unavailable",
+                    std::string(what) + ": " + msg);
+}
+
+Statement& Statement::operator=(Statement&& o) noexcept {
+  if (this != &o) {
+    if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+    db_ = o.db_;
+    stmt_ = o.stmt_;
+    o.stmt_ = nullptr;
+  }
+  return *this;
+}
+
+Statement::~Statement() {
+  if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+}
+
+Statement& Statement::bind(int i, std::int64_t v) {
+  sqlite3_bind_int64(stmt_, i, v);
+  return *this;
+}
+
+Statement& Statement::bind(int i, std::string_view text) {
+  sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Statement& Statement::bind_blob(int i, std::string_view bytes) {
+  sqlite3_bind_blob(stmt_, i, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Statement& Statement::bind_null(int i) {
+  sqlite3_bind_null(stmt_, i);
+  return *this;
+}
+
+Statement& Statement::bind(int i, const std::optional<std::int64_t>& v) {
+  return v ? bind(i, *v) : bind_null(i);
+}
+
+Statement& Statement::bind_or_null(int i, std::string_view text) {
+  return text.empty() ? bind_null(i) : bind(i, text);
+}
+
+Result<bool> Statement::step() {
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  Error e = sqlite_error(db_, sqlite3_sql(stmt_) != nullptr ? sqlite3_sql(stmt_) : "step");
+  sqlite3_reset(stmt_);
+  return std::unexpected(std::move(e));
+}
+
+Result<void> Statement::run() {
+  while (true) {
+    auto r = step();
+    if (!r) return std::unexpected(r.error());
+    if (!*r) break;
+  }
+  sqlite3_reset(stmt_);
+  return {};
+}
+
+void Statement::reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+std::int64_t Statement::int64(int col) const { return sqlite3_column_int64(stmt_, col); }
+
+std::optional<std::int64_t> Statement::optional_int64(int col) const {
+  if (is_null(col)) return std::nullopt;
+  return int64(col);
+}
+
+std::string Statement::text(int col) const {
+  const auto* p = sqlite3_column_text(stmt_, col);
+  const int n = sqlite3_column_bytes(stmt_, col);
+  return p != nullptr ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n))
+                      : std::string();
+}
+
+std::string Statement::blob(int col) const {
+  const auto* p = sqlite3_column_blob(stmt_, col);
+  const int n = sqlite3_column_bytes(stmt_, col);
+  return p != nullptr ? std::string(static_cast<const char*>(p), static_cast<std::size_t>(n))
+                      : std::string();
+}
+
+bool Statement::is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+Connection& Connection::operator=(Connection&& o) noexcept {
+  if (this != &o) {
+    if (db_ != nullptr) sqlite3_close_v2(db_);
+    db_ = o.db_;
+    o.db_ = nullptr;
+  }
+  return *this;
+}
+
+Connection::~Connection() {
+  if (db_ != nullptr) sqlite3_close_v2(db_);
+}
+
+Result<Connection> Connection::open(const std::filesystem::path& file) {
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(file.c_str(), &db,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                 nullptr);
+  if (rc != SQLITE_OK) {
+    Error e = make_error(ErrorCode::store_unavailable, "the store is unavailable",
+                         "open " + file.string() + ": " +
+                             (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+    if (db != nullptr) sqlite3_close_v2(db);
+    return std::unexpected(std::move(e));
+  }
+  Connection c(db);
+  sqlite3_busy_timeout(db, 10000);
+  auto r = c.exec(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+      "PRAGMA temp_store=MEMORY;");
+  if (!r) return std::unexpected(r.error());
+  return c;
+}
+
+Result<void> Connection::exec(std::string_view sql) {
+  const std::string s(sql);
+  char* err = nullptr;
+  if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err != nullptr ? err : "error";
+    sqlite3_free(err);
+    Error e = sqlite_error(db_, "exec");
+    e.detail += " (" + msg + ")";
+    return std::unexpected(std::move(e));
+  }
+  return {};
+}
+
+Result<Statement> Connection::prepare(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
+      SQLITE_OK) {
+    return std::unexpected(sqlite_error(db_, sql));
+  }
+  return Statement(db_, stmt);
+}
+
+}  // namespace cb::store::sqlite

@@ -1,0 +1,729 @@
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+
+#include "store/migrations.hpp"
+
+namespace cb::store::sqlite {
+namespace {
+
+namespace json = boost::json;
+
+std::string headers_to_json(const std::vector<Header>& headers) {
+  json::array a;
+  for (const auto& h : headers) a.push_back(json::array{json::string(h.name), json::string(h.value)});
+  return json::serialize(a);
+}
+
+std::vector<Header> headers_from_json(const std::string& text) {
+  std::vector<Header> out;
+  boost::system::error_code ec;
+  auto v = json::parse(text, ec);
+  if (ec || !v.is_array()) return out;
+  for (const auto& item : v.as_array()) {
+    if (!item.is_array() || item.as_array().size() != 2) continue;
+    const auto& pair = item.as_array();
+    if (!pair[0].is_string() || !pair[1].is_string()) continue;
+    out.push_back(Header{std::string(pair[0].as_string()), std::string(pair[1].as_string())});
+  }
+  return out;
+}
+
+std::string argv_to_json(const std::vector<std::string>& argv) {
+  json::array a;
+  for (const auto& s : argv) a.push_back(json::string(s));
+  return json::serialize(a);
+}
+
+std::vector<std::string> argv_from_json(const std::string& text) {
+  std::vector<std::string> out;
+  boost::system::error_code ec;
+  auto v = json::parse(text, ec);
+  if (ec || !v.is_array()) return out;
+  for (const auto& item : v.as_array()) {
+    if (item.is_string()) out.emplace_back(item.as_string());
+  }
+  return out;
+}
+
+constexpr std::string_view kTokenColumns =
+    "id, org_id, name, type, description, public_id, secret_sealed, secret_sha256, "
+    "created_at_ms, created_by, last_used_at_ms, expires_at_ms, revoked_at_ms";
+
+TokenRecord read_token(const Statement& s) {
+  TokenRecord t;
+  t.id = s.int64(0);
+  t.org_id = s.int64(1);
+  t.name = s.text(2);
+  t.type = s.text(3);
+  t.description = s.text(4);
+  t.public_id = s.text(5);
+  t.secret_sealed = s.blob(6);
+  t.secret_sha256 = s.blob(7);
+  t.created_at_ms = s.int64(8);
+  t.created_by = s.text(9);
+  t.last_used_at_ms = s.optional_int64(10);
+  t.expires_at_ms = s.optional_int64(11);
+  t.revoked_at_ms = s.optional_int64(12);
+  return t;
+}
+
+constexpr std::string_view kRepoColumns =
+    "id, org_id, provider, project_key, slug, clone_url, auto_update_alm, created_at_ms";
+
+RepositoryRecord read_repository(const Statement& s) {
+  RepositoryRecord r;
+  r.id = s.int64(0);
+  r.org_id = s.int64(1);
+  r.provider = s.text(2);
+  r.project_key = s.text(3);
+  r.slug = s.text(4);
+  r.clone_url = s.text(5);
+  r.auto_update_alm = s.int64(6) != 0;
+  r.created_at_ms = s.int64(7);
+  return r;
+}
+
+constexpr std::string_view kDeliveryColumns =
+    "d.seq, d.delivery_id, d.org_id, o.name, d.endpoint, d.provider, d.event_key, "
+    "COALESCE(d.external_id, ''), d.received_at_ms, d.status, d.reason, d.attempts, "
+    "d.updated_at_ms";
+
+DeliveryRecord read_delivery(const Statement& s) {
+  DeliveryRecord d;
+  d.seq = s.int64(0);
+  d.delivery_id = s.text(1);
+  d.org_id = s.int64(2);
+  d.org_name = s.text(3);
+  d.endpoint = s.text(4);
+  d.provider = s.text(5);
+  d.event_key = s.text(6);
+  d.external_id = s.text(7);
+  d.received_at_ms = s.int64(8);
+  d.status = s.text(9);
+  d.reason = s.text(10);
+  d.attempts = static_cast<int>(s.int64(11));
+  d.updated_at_ms = s.int64(12);
+  return d;
+}
+
+constexpr std::string_view kRunColumns =
+    "r.id, r.job_id, j.name, o.name, repo.project_key || '/' || repo.slug, r.delivery_id, "
+    "r.ref_id, r.branch, r.from_hash, r.to_hash, r.status, r.exit_code, r.created_at_ms, "
+    "r.started_at_ms, r.finished_at_ms, r.output_tail, r.log_path";
+constexpr std::string_view kRunJoins =
+    " FROM job_runs r JOIN jobs j ON j.id = r.job_id JOIN orgs o ON o.id = j.org_id "
+    "JOIN repositories repo ON repo.id = j.repository_id";
+
+JobRunRecord read_run(const Statement& s) {
+  JobRunRecord r;
+  r.id = s.int64(0);
+  r.job_id = s.int64(1);
+  r.job_name = s.text(2);
+  r.org_name = s.text(3);
+  r.repository = s.text(4);
+  r.delivery_id = s.text(5);
+  r.ref_id = s.text(6);
+  r.branch = s.text(7);
+  r.from_hash = s.text(8);
+  r.to_hash = s.text(9);
+  r.status = s.text(10);
+  if (auto c = s.optional_int64(11)) r.exit_code = static_cast<int>(*c);
+  r.created_at_ms = s.int64(12);
+  r.started_at_ms = s.optional_int64(13);
+  r.finished_at_ms = s.optional_int64(14);
+  r.output_tail = s.text(15);
+  r.log_path = s.text(16);
+  return r;
+}
+
+#define CB_TRY_ASSIGN(var, expr)                             \
+  auto var##_result = (expr);                                \
+  if (!var##_result) return std::unexpected(var##_result.error()); \
+  auto var = std::move(*var##_result)
+
+#define CB_TRY(expr)                                          \
+  do {                                                        \
+    auto cb_try_result_ = (expr);                             \
+    if (!cb_try_result_) return std::unexpected(cb_try_result_.error()); \
+  } while (false)
+
+}  // namespace
+
+Result<void> migrate(Connection& db) {
+  CB_TRY_ASSIGN(version_stmt, db.prepare("PRAGMA user_version"));
+  CB_TRY_ASSIGN(has_row, version_stmt.step());
+  const std::int64_t current = has_row ? version_stmt.int64(0) : 0;
+  for (const auto& m : embedded_migrations()) {
+    if (m.version <= current) continue;
+    CB_TRY(db.exec("BEGIN IMMEDIATE"));
+    auto applied = db.exec(m.sql);
+    if (applied) applied = db.exec("PRAGMA user_version = " + std::to_string(m.version));
+    if (!applied) {
+      (void)db.exec("ROLLBACK");
+      Error e = applied.error();
+      e.detail = "migration " + std::string(m.name) + ": " + e.detail;
+      return std::unexpected(std::move(e));
+    }
+    CB_TRY(db.exec("COMMIT"));
+  }
+  return {};
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& file,
+                                                       WriterOptions options) {
+  CB_TRY_ASSIGN(main, Connection::open(file));
+  CB_TRY(migrate(main));
+  CB_TRY_ASSIGN(writer, Connection::open(file));
+  return std::unique_ptr<SqliteStore>(
+      new SqliteStore(std::move(main), std::move(writer), options));
+}
+
+SqliteStore::SqliteStore(Connection main, Connection writer, WriterOptions options)
+    : options_(options), main_(std::move(main)), writer_conn_(std::move(writer)) {
+  writer_ = std::thread([this] { writer_loop(); });
+}
+
+SqliteStore::~SqliteStore() { close(); }
+
+void SqliteStore::close() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+void SqliteStore::persist_delivery(NewDelivery delivery,
+                                   std::function<void(Result<PersistOutcome>)> done) {
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (stopping_) {
+      done(fail(ErrorCode::store_unavailable, "the server is shutting down"));
+      return;
+    }
+    if (queue_.size() >= options_.max_queue) {
+      done(fail(ErrorCode::queue_full, "the write queue is full; retry shortly"));
+      return;
+    }
+    queue_.push_back(Pending{std::move(delivery), std::move(done)});
+  }
+  queue_cv_.notify_one();
+}
+
+void SqliteStore::writer_loop() {
+  std::deque<Pending> batch;
+  while (true) {
+    {
+      std::unique_lock lock(queue_mutex_);
+      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && stopping_) return;
+      while (!queue_.empty() && batch.size() < options_.max_batch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    commit_batch(batch);
+    batch.clear();
+  }
+}
+
+void SqliteStore::commit_batch(std::deque<Pending>& batch) {
+  std::vector<Result<PersistOutcome>> outcomes;
+  outcomes.reserve(batch.size());
+  auto fail_all = [&](const Error& e) {
+    outcomes.clear();
+    for (std::size_t i = 0; i < batch.size(); ++i) outcomes.emplace_back(std::unexpected(e));
+  };
+  auto work = [&]() -> Result<void> {
+    CB_TRY(writer_conn_.exec("BEGIN IMMEDIATE"));
+    CB_TRY_ASSIGN(insert, writer_conn_.prepare(
+                              "INSERT INTO deliveries (delivery_id, org_id, endpoint, provider, "
+                              "event_key, external_id, headers_json, body, received_at_ms, status, "
+                              "reason, updated_at_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
+                              "ON CONFLICT (org_id, endpoint, external_id) DO NOTHING"));
+    CB_TRY_ASSIGN(existing,
+                  writer_conn_.prepare("SELECT delivery_id, status FROM deliveries WHERE org_id = ? "
+                                       "AND endpoint = ? AND external_id = ?"));
+    for (auto& p : batch) {
+      const auto& d = p.delivery;
+      insert.reset();
+      insert.bind(1, d.delivery_id)
+          .bind(2, d.org_id)
+          .bind(3, d.endpoint)
+          .bind(4, d.provider)
+          .bind(5, d.event_key)
+          .bind_or_null(6, d.external_id)
+          .bind(7, headers_to_json(d.headers))
+          .bind_blob(8, d.body)
+          .bind(9, d.received_at_ms)
+          .bind(10, d.status)
+          .bind(11, d.reason)
+          .bind(12, d.received_at_ms);
+      CB_TRY(insert.run());
+      if (writer_conn_.changes() == 1) {
+        outcomes.emplace_back(PersistOutcome{d.delivery_id, false, d.status});
+        continue;
+      }
+      existing.reset();
+      existing.bind(1, d.org_id).bind(2, d.endpoint).bind(3, d.external_id);
+      CB_TRY_ASSIGN(row, existing.step());
+      if (!row) return fail(ErrorCode::internal, "delivery conflict without a row");
+      outcomes.emplace_back(PersistOutcome{existing.text(0), true, existing.text(1)});
+      existing.reset();
+    }
+    return writer_conn_.exec("COMMIT");
+  };
+  if (auto r = work(); !r) {
+    (void)writer_conn_.exec("ROLLBACK");
+    spdlog::error("group commit of {} deliveries failed: {}", batch.size(), r.error().detail);
+    fail_all(make_error(ErrorCode::store_unavailable,
+                        "the store could not commit the delivery; retry shortly",
+                        r.error().detail));
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(outcomes[i]));
+}
+
+Result<OrgRecord> SqliteStore::create_org(const std::string& name, UnixMillis now) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(s, main_.prepare("INSERT INTO orgs (name, created_at_ms) VALUES (?, ?)"));
+  s.bind(1, name).bind(2, now);
+  if (auto r = s.run(); !r) {
+    if (r.error().code == ErrorCode::conflict) {
+      return fail(ErrorCode::conflict, "org '" + name + "' already exists");
+    }
+    return std::unexpected(r.error());
+  }
+  return OrgRecord{main_.last_insert_rowid(), name, now};
+}
+
+Result<std::optional<OrgRecord>> SqliteStore::find_org(const std::string& name) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(s, main_.prepare("SELECT id, name, created_at_ms FROM orgs WHERE name = ?"));
+  s.bind(1, name);
+  CB_TRY_ASSIGN(row, s.step());
+  if (!row) return std::optional<OrgRecord>{};
+  return std::optional<OrgRecord>{OrgRecord{s.int64(0), s.text(1), s.int64(2)}};
+}
+
+Result<std::vector<OrgRecord>> SqliteStore::list_orgs() {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(s, main_.prepare("SELECT id, name, created_at_ms FROM orgs ORDER BY name"));
+  std::vector<OrgRecord> out;
+  while (true) {
+    CB_TRY_ASSIGN(row, s.step());
+    if (!row) break;
+    out.push_back(OrgRecord{s.int64(0), s.text(1), s.int64(2)});
+  }
+  return out;
+}
+
+Result<TokenRecord> SqliteStore::create_token(const TokenRecord& t) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(s, main_.prepare("INSERT INTO tokens (org_id, name, type, description, public_id, "
+                                 "secret_sealed, secret_sha256, created_at_ms, created_by, "
+                                 "expires_at_ms) VALUES (?,?,?,?,?,?,?,?,?,?)"));
+  s.bind(1, t.org_id).bind(2, t.name).bind(3, t.type).bind(4, t.description).bind(5, t.public_id);
+  if (t.secret_sealed.empty()) {
+    s.bind_null(6);
+  } else {
+    s.bind_blob(6, t.secret_sealed);
+  }
+  if (t.secret_sha256.empty()) {
+    s.bind_null(7);
+  } else {
+    s.bind_blob(7, t.secret_sha256);
+  }
+  s.bind(8, t.created_at_ms).bind(9, t.created_by).bind(10, t.expires_at_ms);
+  if (auto r = s.run(); !r) {
+    if (r.error().code == ErrorCode::conflict) {
+      return fail(ErrorCode::conflict, "a token named '" + t.name + "' already exists in this org");
+    }
+    return std::unexpected(r.error());
+  }
+  TokenRecord out = t;
+  out.id = main_.last_insert_rowid();
+  return out;
+}
+
+Result<std::vector<TokenRecord>> SqliteStore::list_tokens(std::int64_t org_id) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kTokenColumns) +
+                                 " FROM tokens WHERE org_id = ? ORDER BY name"));
+  s.bind(1, org_id);
+  std::vector<TokenRecord> out;
+  while (true) {
+    CB_TRY_ASSIGN(row, s.step());
+    if (!row) break;
+    out.push_back(read_token(s));
+  }
+  return out;
+}
+
+Result<TokenRecord> SqliteStore::revoke_token(std::int64_t org_id, const std::string& name,
+                                              UnixMillis now) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(u, main_.prepare("UPDATE tokens SET revoked_at_ms = COALESCE(revoked_at_ms, ?) "
+                                 "WHERE org_id = ? AND name = ?"));
+  u.bind(1, now).bind(2, org_id).bind(3, name);
+  CB_TRY(u.run());
+  CB_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kTokenColumns) +
+                                 " FROM tokens WHERE org_id = ? AND name = ?"));
+  s.bind(1, org_id).bind(2, name);
+  CB_TRY_ASSIGN(row, s.step());
+  if (!row) return fail(ErrorCode::not_found, "no token named '" + name + "' in this org");
+  return read_token(s);
+}
+
+Result<RepositoryRecord> SqliteStore::create_repository(const RepositoryRecord& r) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(s, main_.prepare("INSERT INTO repositories (org_id, provider, project_key, slug, "
+                                 "clone_url, auto_update_alm, created_at_ms) "
+                                 "VALUES (?,?,?,?,?,?,?)"));
+  s.bind(1, r.org_id)
+      .bind(2, r.provider)
+      .bind(3, r.project_key)
+      .bind(4, r.slug)
+      .bind(5, r.clone_url)
+      .bind(6, r.auto_update_alm ? 1 : 0)
+      .bind(7, r.created_at_ms);
+  if (auto res = s.run(); !res) {
+    if (res.error().code == ErrorCode::conflict) {
+      return fail(ErrorCode::conflict,
+                  "repository " + r.project_key + "/" + r.slug + " is already registered");
+    }
+    return std::unexpected(res.error());
+  }
+  RepositoryRecord out = r;
+  out.id = main_.last_insert_rowid();
+  return out;
+}
+
+Result<std::optional<RepositoryRecord>> SqliteStore::find_repository(
+    std::int64_t org_id, const std::string& provider, const std::string& project_key,
+    const std::string& slug) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kRepoColumns) +
+                                 " FROM repositories WHERE org_id = ? AND provider = ? AND "
+                                 "project_key = ? AND slug = ?"));
+  s.bind(1, org_id).bind(2, provider).bind(3, project_key).bind(4, slug);
+  CB_TRY_ASSIGN(row, s.step());
+  if (!row) return std::optional<RepositoryRecord>{};
+  return std::optional<RepositoryRecord>{read_repository(s)};
+}
+
+Result<std::vector<RepositoryRecord>> SqliteStore::list_repositories(std::int64_t org_id) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kRepoColumns) +
+                                 " FROM repositories WHERE org_id = ? ORDER BY project_key, slug"));
+  s.bind(1, org_id);
+  std::vector<RepositoryRecord> out;
+  while (true) {
+    CB_TRY_ASSIGN(row, s.step());
+    if (!row) break;
+    out.push_back(read_repository(s));
+  }
+  return out;
+}
+
+Result<JobRecord> SqliteStore::create_job(const JobRecord& job) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(s, main_.prepare("INSERT INTO jobs (org_id, repository_id, name, branches, "
+                                 "argv_json, enabled, created_at_ms) VALUES (?,?,?,?,?,?,?)"));
+  s.bind(1, job.org_id)
+      .bind(2, job.repository_id)
+      .bind(3, job.name)
+      .bind(4, job.branches)
+      .bind(5, argv_to_json(job.argv))
+      .bind(6, job.enabled ? 1 : 0)
+      .bind(7, job.created_at_ms);
+  if (auto r = s.run(); !r) {
+    if (r.error().code == ErrorCode::conflict) {
+      return fail(ErrorCode::conflict,
+                  "a job named '" + job.name + "' already exists for this repository");
+    }
+    return std::unexpected(r.error());
+  }
+  JobRecord out = job;
+  out.id = main_.last_insert_rowid();
+  return out;
+}
+
+Result<std::vector<JobRecord>> SqliteStore::list_jobs(std::int64_t repository_id) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(s, main_.prepare("SELECT id, org_id, repository_id, name, branches, argv_json, "
+                                 "enabled, created_at_ms FROM jobs WHERE repository_id = ? "
+                                 "ORDER BY name"));
+  s.bind(1, repository_id);
+  std::vector<JobRecord> out;
+  while (true) {
+    CB_TRY_ASSIGN(row, s.step());
+    if (!row) break;
+    JobRecord j;
+    j.id = s.int64(0);
+    j.org_id = s.int64(1);
+    j.repository_id = s.int64(2);
+    j.name = s.text(3);
+    j.branches = s.text(4);
+    j.argv = argv_from_json(s.text(5));
+    j.enabled = s.int64(6) != 0;
+    j.created_at_ms = s.int64(7);
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+Result<std::optional<DeliveryRecord>> SqliteStore::claim_next_delivery(UnixMillis now) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY(main_.exec("BEGIN IMMEDIATE"));
+  auto work = [&]() -> Result<std::optional<DeliveryRecord>> {
+    CB_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kDeliveryColumns) +
+                                   ", d.headers_json, d.body FROM deliveries d JOIN orgs o ON "
+                                   "o.id = d.org_id WHERE d.status = 'queued' AND "
+                                   "d.next_attempt_ms <= ? ORDER BY d.seq LIMIT 1"));
+    s.bind(1, now);
+    CB_TRY_ASSIGN(row, s.step());
+    if (!row) return std::optional<DeliveryRecord>{};
+    DeliveryRecord d = read_delivery(s);
+    d.headers = headers_from_json(s.text(13));
+    d.body = s.blob(14);
+    CB_TRY_ASSIGN(u, main_.prepare("UPDATE deliveries SET status = 'processing', attempts = "
+                                   "attempts + 1, updated_at_ms = ? WHERE seq = ?"));
+    u.bind(1, now).bind(2, d.seq);
+    CB_TRY(u.run());
+    d.status = kStatusProcessing;
+    d.attempts += 1;
+    return std::optional<DeliveryRecord>{std::move(d)};
+  };
+  auto r = work();
+  if (!r) {
+    (void)main_.exec("ROLLBACK");
+    return r;
+  }
+  CB_TRY(main_.exec("COMMIT"));
+  return r;
+}
+
+Result<void> SqliteStore::finish_delivery(const std::string& delivery_id, std::string_view status,
+                                          const std::string& reason, UnixMillis now,
+                                          UnixMillis next_attempt_ms) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(s, main_.prepare("UPDATE deliveries SET status = ?, reason = ?, updated_at_ms = ?, "
+                                 "next_attempt_ms = ? WHERE delivery_id = ?"));
+  s.bind(1, status).bind(2, reason).bind(3, now).bind(4, next_attempt_ms).bind(5, delivery_id);
+  return s.run();
+}
+
+Result<int> SqliteStore::recover_after_restart(UnixMillis now) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY(main_.exec("BEGIN IMMEDIATE"));
+  auto work = [&]() -> Result<int> {
+    CB_TRY_ASSIGN(d, main_.prepare("UPDATE deliveries SET status = 'queued', updated_at_ms = ? "
+                                   "WHERE status = 'processing'"));
+    d.bind(1, now);
+    CB_TRY(d.run());
+    const int requeued = main_.changes();
+    CB_TRY_ASSIGN(r, main_.prepare("UPDATE job_runs SET status = 'interrupted', finished_at_ms = ? "
+                                   "WHERE status = 'running'"));
+    r.bind(1, now);
+    CB_TRY(r.run());
+    return requeued;
+  };
+  auto r = work();
+  if (!r) {
+    (void)main_.exec("ROLLBACK");
+    return r;
+  }
+  CB_TRY(main_.exec("COMMIT"));
+  return r;
+}
+
+Result<std::vector<DeliveryRecord>> SqliteStore::list_deliveries(const DeliveryQuery& q) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kDeliveryColumns) +
+                                 " FROM deliveries d JOIN orgs o ON o.id = d.org_id WHERE "
+                                 "(?1 IS NULL OR d.org_id = ?1) AND (?2 IS NULL OR d.seq < ?2) "
+                                 "ORDER BY d.seq DESC LIMIT ?3"));
+  s.bind(1, q.org_id).bind(2, q.before_seq).bind(3, static_cast<std::int64_t>(q.limit));
+  std::vector<DeliveryRecord> out;
+  while (true) {
+    CB_TRY_ASSIGN(row, s.step());
+    if (!row) break;
+    out.push_back(read_delivery(s));
+  }
+  return out;
+}
+
+Result<std::optional<DeliveryRecord>> SqliteStore::get_delivery(const std::string& delivery_id) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kDeliveryColumns) +
+                                 ", d.headers_json, d.body FROM deliveries d JOIN orgs o ON "
+                                 "o.id = d.org_id WHERE d.delivery_id = ?"));
+  s.bind(1, delivery_id);
+  CB_TRY_ASSIGN(row, s.step());
+  if (!row) return std::optional<DeliveryRecord>{};
+  DeliveryRecord d = read_delivery(s);
+  d.headers = headers_from_json(s.text(13));
+  d.body = s.blob(14);
+  return std::optional<DeliveryRecord>{std::move(d)};
+}
+
+Result<std::int64_t> SqliteStore::pending_deliveries() {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(s, main_.prepare("SELECT COUNT(*) FROM deliveries WHERE status IN ('queued', "
+                                 "'processing')"));
+  CB_TRY_ASSIGN(row, s.step());
+  return row ? s.int64(0) : 0;
+}
+
+Result<std::pair<JobRunRecord, bool>> SqliteStore::create_job_run(const JobRunRecord& run) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(s, main_.prepare("INSERT INTO job_runs (job_id, delivery_id, ref_id, branch, "
+                                 "from_hash, to_hash, status, created_at_ms) VALUES "
+                                 "(?,?,?,?,?,?,?,?) ON CONFLICT (job_id, delivery_id, ref_id) "
+                                 "DO NOTHING"));
+  s.bind(1, run.job_id)
+      .bind(2, run.delivery_id)
+      .bind(3, run.ref_id)
+      .bind(4, run.branch)
+      .bind(5, run.from_hash)
+      .bind(6, run.to_hash)
+      .bind(7, run.status)
+      .bind(8, run.created_at_ms);
+  CB_TRY(s.run());
+  const bool created = main_.changes() == 1;
+  CB_TRY_ASSIGN(q, main_.prepare("SELECT " + std::string(kRunColumns) + std::string(kRunJoins) +
+                                 " WHERE r.job_id = ? AND r.delivery_id = ? AND r.ref_id = ?"));
+  q.bind(1, run.job_id).bind(2, run.delivery_id).bind(3, run.ref_id);
+  CB_TRY_ASSIGN(row, q.step());
+  if (!row) return fail(ErrorCode::internal, "job run vanished after insert");
+  return std::pair<JobRunRecord, bool>{read_run(q), created};
+}
+
+Result<void> SqliteStore::mark_run_started(std::int64_t run_id, UnixMillis now,
+                                           const std::string& log_path) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(s, main_.prepare("UPDATE job_runs SET status = 'running', started_at_ms = ?, "
+                                 "log_path = ? WHERE id = ?"));
+  s.bind(1, now).bind(2, log_path).bind(3, run_id);
+  return s.run();
+}
+
+Result<void> SqliteStore::finish_run(std::int64_t run_id, std::string_view status,
+                                     std::optional<int> exit_code, UnixMillis now,
+                                     const std::string& output_tail) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(s, main_.prepare("UPDATE job_runs SET status = ?, exit_code = ?, finished_at_ms = "
+                                 "?, output_tail = ? WHERE id = ?"));
+  s.bind(1, status);
+  if (exit_code) {
+    s.bind(2, *exit_code);
+  } else {
+    s.bind_null(2);
+  }
+  s.bind(3, now).bind(4, output_tail).bind(5, run_id);
+  return s.run();
+}
+
+Result<std::vector<JobRunRecord>> SqliteStore::list_runs(const RunQuery& q) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kRunColumns) + std::string(kRunJoins) +
+                                 " WHERE (?1 IS NULL OR j.org_id = ?1) AND (?2 IS NULL OR "
+                                 "r.delivery_id = ?2) AND (?3 IS NULL OR r.id < ?3) ORDER BY "
+                                 "r.id DESC LIMIT ?4"));
+  s.bind(1, q.org_id);
+  if (q.delivery_id) {
+    s.bind(2, *q.delivery_id);
+  } else {
+    s.bind_null(2);
+  }
+  s.bind(3, q.before_id).bind(4, static_cast<std::int64_t>(q.limit));
+  std::vector<JobRunRecord> out;
+  while (true) {
+    CB_TRY_ASSIGN(row, s.step());
+    if (!row) break;
+    out.push_back(read_run(s));
+  }
+  return out;
+}
+
+Result<bool> SqliteStore::link_story(std::int64_t org_id, std::int64_t repository_id,
+                                     const StoryCommit& c, const std::string& branch,
+                                     const std::string& delivery_id, UnixMillis now) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY(main_.exec("BEGIN IMMEDIATE"));
+  auto work = [&]() -> Result<bool> {
+    CB_TRY_ASSIGN(ins, main_.prepare("INSERT INTO story_links (org_id, story_key, commit_hash, "
+                                     "author_name, author_email, message, authored_at_ms, "
+                                     "created_at_ms) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT "
+                                     "(org_id, story_key, commit_hash) DO NOTHING"));
+    ins.bind(1, org_id)
+        .bind(2, c.story_key)
+        .bind(3, c.commit_hash)
+        .bind(4, c.author_name)
+        .bind(5, c.author_email)
+        .bind(6, c.message)
+        .bind(7, c.authored_at_ms)
+        .bind(8, now);
+    CB_TRY(ins.run());
+    const bool created = main_.changes() == 1;
+    CB_TRY_ASSIGN(sight, main_.prepare(
+                             "INSERT INTO story_link_sightings (story_link_id, repository_id, "
+                             "branch, delivery_id, seen_at_ms) SELECT id, ?, ?, ?, ? FROM "
+                             "story_links WHERE org_id = ? AND story_key = ? AND commit_hash = ? "
+                             "ON CONFLICT (story_link_id, repository_id, branch) DO NOTHING"));
+    sight.bind(1, repository_id)
+        .bind(2, branch)
+        .bind(3, delivery_id)
+        .bind(4, now)
+        .bind(5, org_id)
+        .bind(6, c.story_key)
+        .bind(7, c.commit_hash);
+    CB_TRY(sight.run());
+    return created;
+  };
+  auto r = work();
+  if (!r) {
+    (void)main_.exec("ROLLBACK");
+    return r;
+  }
+  CB_TRY(main_.exec("COMMIT"));
+  return r;
+}
+
+Result<std::vector<StoryLinkRecord>> SqliteStore::story_links(std::optional<std::int64_t> org_id,
+                                                              const std::string& story_key) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(s, main_.prepare("SELECT id, story_key, commit_hash, author_name, author_email, "
+                                 "message, authored_at_ms, created_at_ms FROM story_links WHERE "
+                                 "(?1 IS NULL OR org_id = ?1) AND story_key = ?2 ORDER BY "
+                                 "authored_at_ms DESC, id DESC"));
+  s.bind(1, org_id).bind(2, story_key);
+  CB_TRY_ASSIGN(sight, main_.prepare("SELECT r.project_key || '/' || r.slug, s.branch, "
+                                     "s.delivery_id, s.seen_at_ms FROM story_link_sightings s "
+                                     "JOIN repositories r ON r.id = s.repository_id WHERE "
+                                     "s.story_link_id = ? ORDER BY s.seen_at_ms, s.branch"));
+  std::vector<StoryLinkRecord> out;
+  while (true) {
+    CB_TRY_ASSIGN(row, s.step());
+    if (!row) break;
+    StoryLinkRecord l;
+    l.commit = StoryCommit{s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.int64(6)};
+    l.created_at_ms = s.int64(7);
+    sight.reset();
+    sight.bind(1, s.int64(0));
+    while (true) {
+      CB_TRY_ASSIGN(srow, sight.step());
+      if (!srow) break;
+      l.sightings.push_back(StorySighting{sight.text(0), sight.text(1), sight.text(2),
+                                          sight.int64(3)});
+    }
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+}  // namespace cb::store::sqlite

@@ -1,0 +1,100 @@
+#pragma once
+// SQLite implementation of Store: WAL + synchronous=FULL, one group-commit writer thread for
+// deliveries, one mutex-guarded connection for everything else.
+
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "store/sqlite/connection.hpp"
+#include "store/store.hpp"
+
+namespace cb::store::sqlite {
+
+/// Tuning of the group-commit writer.
+struct WriterOptions {
+  std::size_t max_batch = 256;         ///< deliveries committed together at most
+  std::size_t max_queue = 10000;       ///< pending deliveries before queue_full
+};
+
+/// Store on one SQLite file. Thread-safe.
+class SqliteStore final : public Store {
+ public:
+  /// Opens (creating) the database, applies pending migrations and starts the writer thread.
+  /// Errors: store_unavailable when the file cannot be opened or migrated.
+  [[nodiscard]] static Result<std::unique_ptr<SqliteStore>> open(
+      const std::filesystem::path& file, WriterOptions options = {});
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  /// Stops the writer after committing everything queued. Idempotent.
+  void close();
+
+  Result<OrgRecord> create_org(const std::string& name, UnixMillis now) override;
+  Result<std::optional<OrgRecord>> find_org(const std::string& name) override;
+  Result<std::vector<OrgRecord>> list_orgs() override;
+  Result<TokenRecord> create_token(const TokenRecord& token) override;
+  Result<std::vector<TokenRecord>> list_tokens(std::int64_t org_id) override;
+  Result<TokenRecord> revoke_token(std::int64_t org_id, const std::string& name,
+                                   UnixMillis now) override;
+  Result<RepositoryRecord> create_repository(const RepositoryRecord& r) override;
+  Result<std::optional<RepositoryRecord>> find_repository(std::int64_t org_id,
+                                                          const std::string& provider,
+                                                          const std::string& project_key,
+                                                          const std::string& slug) override;
+  Result<std::vector<RepositoryRecord>> list_repositories(std::int64_t org_id) override;
+  Result<JobRecord> create_job(const JobRecord& job) override;
+  Result<std::vector<JobRecord>> list_jobs(std::int64_t repository_id) override;
+  void persist_delivery(NewDelivery delivery,
+                        std::function<void(Result<PersistOutcome>)> done) override;
+  Result<std::optional<DeliveryRecord>> claim_next_delivery(UnixMillis now) override;
+  Result<void> finish_delivery(const std::string& delivery_id, std::string_view status,
+                               const std::string& reason, UnixMillis now,
+                               UnixMillis next_attempt_ms) override;
+  Result<int> recover_after_restart(UnixMillis now) override;
+  Result<std::vector<DeliveryRecord>> list_deliveries(const DeliveryQuery& q) override;
+  Result<std::optional<DeliveryRecord>> get_delivery(const std::string& delivery_id) override;
+  Result<std::int64_t> pending_deliveries() override;
+  Result<std::pair<JobRunRecord, bool>> create_job_run(const JobRunRecord& run) override;
+  Result<void> mark_run_started(std::int64_t run_id, UnixMillis now,
+                                const std::string& log_path) override;
+  Result<void> finish_run(std::int64_t run_id, std::string_view status,
+                          std::optional<int> exit_code, UnixMillis now,
+                          const std::string& output_tail) override;
+  Result<std::vector<JobRunRecord>> list_runs(const RunQuery& q) override;
+  Result<bool> link_story(std::int64_t org_id, std::int64_t repository_id,
+                          const StoryCommit& commit, const std::string& branch,
+                          const std::string& delivery_id, UnixMillis now) override;
+  Result<std::vector<StoryLinkRecord>> story_links(std::optional<std::int64_t> org_id,
+                                                   const std::string& story_key) override;
+
+ private:
+  struct Pending {
+    NewDelivery delivery;
+    std::function<void(Result<PersistOutcome>)> done;
+  };
+
+  SqliteStore(Connection main, Connection writer, WriterOptions options);
+  void writer_loop();
+  void commit_batch(std::deque<Pending>& batch);
+
+  WriterOptions options_;
+  std::mutex main_mutex_;
+  Connection main_;
+  Connection writer_conn_;
+
+  std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+};
+
+/// Applies every embedded migration newer than the database's user_version.
+[[nodiscard]] Result<void> migrate(Connection& db);
+
+}  // namespace cb::store::sqlite

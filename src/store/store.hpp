@@ -1,0 +1,112 @@
+#pragma once
+// The Store interface. The SQLite implementation is in sqlite/; nothing here parses payloads.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "store/records.hpp"
+
+namespace cb::store {
+
+/// Filter and page for delivery lists (newest first).
+struct DeliveryQuery {
+  std::optional<std::int64_t> org_id;
+  std::size_t limit = 50;
+  std::optional<std::int64_t> before_seq;  ///< cursor: only deliveries with seq < before_seq
+};
+
+/// Filter and page for job run lists (newest first).
+struct RunQuery {
+  std::optional<std::int64_t> org_id;
+  std::optional<std::string> delivery_id;
+  std::size_t limit = 50;
+  std::optional<std::int64_t> before_id;
+};
+
+/// Durable state of commitbridge. Every method is thread-safe. Errors: store_unavailable when the
+/// database cannot be read or written, conflict on a unique violation, not_found where named.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Orgs.
+  [[nodiscard]] virtual Result<OrgRecord> create_org(const std::string& name, UnixMillis now) = 0;
+  [[nodiscard]] virtual Result<std::optional<OrgRecord>> find_org(const std::string& name) = 0;
+  [[nodiscard]] virtual Result<std::vector<OrgRecord>> list_orgs() = 0;
+
+  // Tokens.
+  [[nodiscard]] virtual Result<TokenRecord> create_token(const TokenRecord& token) = 0;
+  [[nodiscard]] virtual Result<std::vector<TokenRecord>> list_tokens(std::int64_t org_id) = 0;
+  /// Sets revoked_at_ms of the token named `name` of the org; not_found when absent.
+  [[nodiscard]] virtual Result<TokenRecord> revoke_token(std::int64_t org_id,
+                                                         const std::string& name,
+                                                         UnixMillis now) = 0;
+
+  // Repositories and jobs.
+  [[nodiscard]] virtual Result<RepositoryRecord> create_repository(const RepositoryRecord& r) = 0;
+  /// The repository of the org with this provider, project key and slug (case-insensitive).
+  [[nodiscard]] virtual Result<std::optional<RepositoryRecord>> find_repository(
+      std::int64_t org_id, const std::string& provider, const std::string& project_key,
+      const std::string& slug) = 0;
+  [[nodiscard]] virtual Result<std::vector<RepositoryRecord>> list_repositories(
+      std::int64_t org_id) = 0;
+  [[nodiscard]] virtual Result<JobRecord> create_job(const JobRecord& job) = 0;
+  [[nodiscard]] virtual Result<std::vector<JobRecord>> list_jobs(std::int64_t repository_id) = 0;
+
+  // Deliveries.
+  /// Persists a delivery durably, committed together with other pending ones (group commit).
+  /// `done` is called exactly once, from a store thread, after the commit (or with
+  /// store_unavailable / queue_full). A delivery whose (org, endpoint, external id) was seen
+  /// before is not stored again; the outcome names the first one and duplicate = true.
+  virtual void persist_delivery(NewDelivery delivery,
+                                std::function<void(Result<PersistOutcome>)> done) = 0;
+  /// Claims the oldest queued delivery due at `now` (status -> processing, attempts + 1) and
+  /// returns it with headers and body; nullopt when none.
+  [[nodiscard]] virtual Result<std::optional<DeliveryRecord>> claim_next_delivery(
+      UnixMillis now) = 0;
+  /// Records the outcome of processing: status done/ignored/failed, or queued again with a time
+  /// for the next attempt.
+  [[nodiscard]] virtual Result<void> finish_delivery(const std::string& delivery_id,
+                                                     std::string_view status,
+                                                     const std::string& reason, UnixMillis now,
+                                                     UnixMillis next_attempt_ms = 0) = 0;
+  /// After a crash: deliveries left in processing go back to queued; runs left running become
+  /// interrupted. Returns how many deliveries were re-queued.
+  [[nodiscard]] virtual Result<int> recover_after_restart(UnixMillis now) = 0;
+  [[nodiscard]] virtual Result<std::vector<DeliveryRecord>> list_deliveries(
+      const DeliveryQuery& q) = 0;
+  [[nodiscard]] virtual Result<std::optional<DeliveryRecord>> get_delivery(
+      const std::string& delivery_id) = 0;
+  /// Number of deliveries in queued or processing state.
+  [[nodiscard]] virtual Result<std::int64_t> pending_deliveries() = 0;
+
+  // Job runs.
+  /// Inserts a queued run unless one exists for job × delivery × ref; returns the run and
+  /// whether it was created now.
+  [[nodiscard]] virtual Result<std::pair<JobRunRecord, bool>> create_job_run(
+      const JobRunRecord& run) = 0;
+  [[nodiscard]] virtual Result<void> mark_run_started(std::int64_t run_id, UnixMillis now,
+                                                      const std::string& log_path) = 0;
+  [[nodiscard]] virtual Result<void> finish_run(std::int64_t run_id, std::string_view status,
+                                                std::optional<int> exit_code, UnixMillis now,
+                                                const std::string& output_tail) = 0;
+  [[nodiscard]] virtual Result<std::vector<JobRunRecord>> list_runs(const RunQuery& q) = 0;
+
+  // Story links.
+  /// Links a commit to a story (unique per org × story × commit) and records the sighting
+  /// (unique per link × repository × branch). Returns true when the link is new.
+  [[nodiscard]] virtual Result<bool> link_story(std::int64_t org_id,
+                                                std::int64_t repository_id,
+                                                const StoryCommit& commit,
+                                                const std::string& branch,
+                                                const std::string& delivery_id,
+                                                UnixMillis now) = 0;
+  /// The commits linked to a story (all orgs when org_id is empty), newest first.
+  [[nodiscard]] virtual Result<std::vector<StoryLinkRecord>> story_links(
+      std::optional<std::int64_t> org_id, const std::string& story_key) = 0;
+};
+
+}  // namespace cb::store
