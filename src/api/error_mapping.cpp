@@ -8,21 +8,36 @@ namespace bhttp = boost::beast::http;
 
 bhttp::status http_status(ErrorCode code) noexcept {
   switch (code) {
-    case ErrorCode::invalid_argument: return bhttp::status::bad_request;
-    case ErrorCode::not_found: return bhttp::status::not_found;
-    case ErrorCode::unknown_org: return bhttp::status::not_found;
-    case ErrorCode::missing_credentials: return bhttp::status::unauthorized;
-    case ErrorCode::malformed_credentials: return bhttp::status::unauthorized;
-    case ErrorCode::invalid_signature: return bhttp::status::unauthorized;
-    case ErrorCode::invalid_token: return bhttp::status::unauthorized;
-    case ErrorCode::payload_too_large: return bhttp::status::payload_too_large;
-    case ErrorCode::unsupported_media_type: return bhttp::status::unsupported_media_type;
-    case ErrorCode::malformed_payload: return bhttp::status::bad_request;
-    case ErrorCode::conflict: return bhttp::status::conflict;
-    case ErrorCode::store_unavailable: return bhttp::status::service_unavailable;
-    case ErrorCode::queue_full: return bhttp::status::service_unavailable;
-    case ErrorCode::peer_unavailable: return bhttp::status::bad_gateway;
-    case ErrorCode::internal: return bhttp::status::internal_server_error;
+    case ErrorCode::invalid_argument:
+      return bhttp::status::bad_request;
+    case ErrorCode::not_found:
+      return bhttp::status::not_found;
+    case ErrorCode::unknown_org:
+      return bhttp::status::not_found;
+    case ErrorCode::missing_credentials:
+      return bhttp::status::unauthorized;
+    case ErrorCode::malformed_credentials:
+      return bhttp::status::unauthorized;
+    case ErrorCode::invalid_signature:
+      return bhttp::status::unauthorized;
+    case ErrorCode::invalid_token:
+      return bhttp::status::unauthorized;
+    case ErrorCode::payload_too_large:
+      return bhttp::status::payload_too_large;
+    case ErrorCode::unsupported_media_type:
+      return bhttp::status::unsupported_media_type;
+    case ErrorCode::malformed_payload:
+      return bhttp::status::bad_request;
+    case ErrorCode::conflict:
+      return bhttp::status::conflict;
+    case ErrorCode::store_unavailable:
+      return bhttp::status::service_unavailable;
+    case ErrorCode::queue_full:
+      return bhttp::status::service_unavailable;
+    case ErrorCode::peer_unavailable:
+      return bhttp::status::bad_gateway;
+    case ErrorCode::internal:
+      return bhttp::status::internal_server_error;
   }
   return bhttp::status::internal_server_error;
 }

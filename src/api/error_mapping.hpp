@@ -14,8 +14,7 @@ namespace cb::api {
 
 /// A JSON response `{"error": {"code": "...", "message": "..."}}` with the mapped status;
 /// 429/503 carry `Retry-After`. Only the public message is sent; the detail is never.
-[[nodiscard]] http::Response error_response(const Error& error, unsigned version,
-                                            bool keep_alive);
+[[nodiscard]] http::Response error_response(const Error& error, unsigned version, bool keep_alive);
 
 /// A JSON response with the given status and already serialized body.
 [[nodiscard]] http::Response json_response(boost::beast::http::status status, std::string body,

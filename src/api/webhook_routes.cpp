@@ -25,12 +25,10 @@ auto async_persist(store::Store& store, store::NewDelivery delivery, CompletionT
       [&store](auto handler, store::NewDelivery d) {
         auto executor = asio::get_associated_executor(handler);
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        store.persist_delivery(std::move(d),
-                               [shared, executor](Result<store::PersistOutcome> r) mutable {
-                                 asio::post(executor, [shared, r = std::move(r)]() mutable {
-                                   (*shared)(std::move(r));
-                                 });
-                               });
+        store.persist_delivery(std::move(d), [shared,
+                                              executor](Result<store::PersistOutcome> r) mutable {
+          asio::post(executor, [shared, r = std::move(r)]() mutable { (*shared)(std::move(r)); });
+        });
       },
       token, std::move(delivery));
 }
@@ -87,9 +85,9 @@ void add_webhook_routes(http::Router& router, const pipeline::Ingest& ingest, st
       const std::string external_id = delivery.external_id;
       auto outcome = co_await async_persist(store, std::move(delivery), asio::use_awaitable);
       if (!outcome) {
-        spdlog::error("request_id={} org={} not persisted: {}", ctx.request_id, org_name,
-                      outcome.error().detail.empty() ? outcome.error().message
-                                                     : outcome.error().detail);
+        spdlog::error(
+            "request_id={} org={} not persisted: {}", ctx.request_id, org_name,
+            outcome.error().detail.empty() ? outcome.error().message : outcome.error().detail);
         co_return error_response(outcome.error(), version, keep_alive);
       }
       boost::json::object body;

@@ -118,7 +118,8 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
             << "Webhook URLs for Bitbucket Data Center / Server (replace {org}):\n"
             << "  build on commit:  " << base
             << "/api/webhook/v2/{org}/enterprise/trigger-scm-push-request\n"
-            << "  ALM commit sync:  " << base << "/api/webhook/v2/{org}/enterprise/sync-alm-commits\n"
+            << "  ALM commit sync:  " << base
+            << "/api/webhook/v2/{org}/enterprise/sync-alm-commits\n"
             << "Create a webhook token with:\n"
             << "  commitbridge token create --data-dir " << config_.data_dir.string()
             << " --org {org} --name bitbucket --type webhook\n"

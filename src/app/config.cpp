@@ -1,8 +1,8 @@
 #include "app/config.hpp"
 
+#include <toml++/toml.h>
 #include <charconv>
 #include <cstdlib>
-#include <toml++/toml.h>
 
 namespace cb::app {
 namespace {
@@ -64,7 +64,9 @@ std::vector<Setting> settings() {
          return {};
        }},
       {"server", "threads", K::integer,
-       [](Config& c, const std::string& v) { return assign_int(c.threads, v, "server.threads", 1, 64); }},
+       [](Config& c, const std::string& v) {
+         return assign_int(c.threads, v, "server.threads", 1, 64);
+       }},
       {"server", "max_body_bytes", K::integer,
        [](Config& c, const std::string& v) {
          return assign_int(c.max_body_bytes, v, "server.max_body_bytes", 1024, 1LL << 30);
@@ -166,26 +168,27 @@ Result<void> apply_file(Config& config, const std::filesystem::path& file) {
   try {
     root = toml::parse_file(file.string());
   } catch (const toml::parse_error& err) {
-    return fail(ErrorCode::invalid_argument,
-                file.string() + ":" + std::to_string(err.source().begin.line) + ": " +
-                    std::string(err.description()));
+    return fail(ErrorCode::invalid_argument, file.string() + ":" +
+                                                 std::to_string(err.source().begin.line) + ": " +
+                                                 std::string(err.description()));
   }
   const auto all = settings();
   for (const auto& [section_name, section_node] : root) {
     const auto* section = section_node.as_table();
     if (section == nullptr) {
-      return fail(ErrorCode::invalid_argument, file.string() + ": '" +
-                                                   std::string(section_name.str()) +
-                                                   "' must be a [section]");
+      return fail(
+          ErrorCode::invalid_argument,
+          file.string() + ": '" + std::string(section_name.str()) + "' must be a [section]");
     }
     for (const auto& [key, value] : *section) {
       const Setting* found = nullptr;
       for (const auto& s : all) {
         if (s.section == section_name.str() && s.key == key.str()) found = &s;
       }
-      const std::string where = file.string() + ": " + std::string(section_name.str()) + "." +
-                                std::string(key.str());
-      if (found == nullptr) return fail(ErrorCode::invalid_argument, where + " is not a known setting");
+      const std::string where =
+          file.string() + ": " + std::string(section_name.str()) + "." + std::string(key.str());
+      if (found == nullptr)
+        return fail(ErrorCode::invalid_argument, where + " is not a known setting");
       auto text = toml_text(value, found->kind);
       if (!text) return fail(ErrorCode::invalid_argument, where + " has the wrong type");
       if (auto r = found->assign(config, *text); !r) {

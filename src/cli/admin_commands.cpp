@@ -75,7 +75,8 @@ void add_admin_commands(CLI::App& root, CommonOptions& common, std::function<int
         if (as_json) {
           json::array arr;
           for (const auto& o : *orgs) {
-            arr.push_back(json::object{{"name", o.name}, {"created_at", format_utc(o.created_at_ms)}});
+            arr.push_back(
+                json::object{{"name", o.name}, {"created_at", format_utc(o.created_at_ms)}});
           }
           std::cout << json::serialize(arr) << "\n";
         } else {
@@ -158,8 +159,9 @@ void add_admin_commands(CLI::App& root, CommonOptions& common, std::function<int
           std::cout << json::serialize(arr) << "\n";
           return 0;
         }
-        std::cout << std::left << std::setw(24) << "NAME" << std::setw(9) << "TYPE"
-                  << std::setw(18) << "PUBLIC ID" << std::setw(26) << "CREATED" << "STATE\n";
+        std::cout << std::left << std::setw(24) << "NAME" << std::setw(9) << "TYPE" << std::setw(18)
+                  << "PUBLIC ID" << std::setw(26) << "CREATED"
+                  << "STATE\n";
         for (const auto& t : *tokens) {
           std::string state = "active";
           if (t.revoked_at_ms) {
@@ -168,8 +170,7 @@ void add_admin_commands(CLI::App& root, CommonOptions& common, std::function<int
             state = "expired";
           }
           std::cout << std::setw(24) << t.name << std::setw(9) << t.type << std::setw(18)
-                    << t.public_id << std::setw(26) << format_utc(t.created_at_ms) << state
-                    << "\n";
+                    << t.public_id << std::setw(26) << format_utc(t.created_at_ms) << state << "\n";
         }
         return 0;
       };
@@ -204,8 +205,7 @@ void add_admin_commands(CLI::App& root, CommonOptions& common, std::function<int
     spec.provider = "bitbucket_server";
     add->add_option("--org", spec.org, "org name")->required();
     add->add_option("--provider", spec.provider, "provider id")->capture_default_str();
-    add->add_option("--project", spec.project_key, "project key (Bitbucket), e.g. NWA")
-        ->required();
+    add->add_option("--project", spec.project_key, "project key (Bitbucket), e.g. NWA")->required();
     add->add_option("--slug", spec.slug, "repository slug, e.g. flight-planner")->required();
     add->add_option("--clone-url", spec.clone_url, "URL the git mirror is fetched from")
         ->required();
@@ -246,20 +246,19 @@ void add_admin_commands(CLI::App& root, CommonOptions& common, std::function<int
         if (!repos) return report(repos.error());
         json::array arr;
         for (const auto& r : *repos) {
-          json::object o{{"provider", r.provider},
-                         {"project_key", r.project_key},
-                         {"slug", r.slug},
-                         {"clone_url", r.clone_url},
-                         {"auto_update_alm", r.auto_update_alm},
-                         {"trigger_url",
-                          webhook_url(a->config(), list_org, "trigger-scm-push-request")}};
+          json::object o{
+              {"provider", r.provider},
+              {"project_key", r.project_key},
+              {"slug", r.slug},
+              {"clone_url", r.clone_url},
+              {"auto_update_alm", r.auto_update_alm},
+              {"trigger_url", webhook_url(a->config(), list_org, "trigger-scm-push-request")}};
           if (r.auto_update_alm) {
             o["sync_url"] = webhook_url(a->config(), list_org, "sync-alm-commits");
           }
           if (!list_json) {
-            std::cout << r.provider << " " << r.project_key << "/" << r.slug << " "
-                      << r.clone_url << (r.auto_update_alm ? " (auto update on webhook)" : "")
-                      << "\n";
+            std::cout << r.provider << " " << r.project_key << "/" << r.slug << " " << r.clone_url
+                      << (r.auto_update_alm ? " (auto update on webhook)" : "") << "\n";
           }
           arr.push_back(std::move(o));
         }
@@ -274,7 +273,8 @@ void add_admin_commands(CLI::App& root, CommonOptions& common, std::function<int
   job->require_subcommand(1);
   {
     auto* add = job->add_subcommand(
-        "add", "add a job: `job add --org O --repo KEY/SLUG --name N --branches 'main' -- ARGV...`");
+        "add",
+        "add a job: `job add --org O --repo KEY/SLUG --name N --branches 'main' -- ARGV...`");
     add_common_options(*add, common);
     static app::JobSpec spec;
     add->add_option("--org", spec.org, "org name")->required();

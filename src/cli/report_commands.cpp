@@ -46,7 +46,8 @@ void add_report_commands(CLI::App& root, CommonOptions& common, std::function<in
     static bool as_json = false;
     list->add_option("--org", org, "only this org");
     list->add_option("--delivery", delivery, "only runs of this delivery id");
-    list->add_option("--limit", limit, "at most this many")->check(CLI::Range(1, 1000))
+    list->add_option("--limit", limit, "at most this many")
+        ->check(CLI::Range(1, 1000))
         ->capture_default_str();
     list->add_option("--before", before, "page: only runs with id below this");
     list->add_flag("--json", as_json, "print JSON");
@@ -90,7 +91,8 @@ void add_report_commands(CLI::App& root, CommonOptions& common, std::function<in
         }
         std::cout << std::left << std::setw(6) << "ID" << std::setw(16) << "JOB" << std::setw(26)
                   << "REPOSITORY" << std::setw(24) << "BRANCH" << std::setw(12) << "STATUS"
-                  << std::setw(6) << "EXIT" << "STARTED\n";
+                  << std::setw(6) << "EXIT"
+                  << "STARTED\n";
         for (const auto& r : *rows) {
           std::cout << std::setw(6) << r.id << std::setw(16) << r.job_name << std::setw(26)
                     << r.repository << std::setw(24) << r.branch << std::setw(12) << r.status
@@ -113,7 +115,8 @@ void add_report_commands(CLI::App& root, CommonOptions& common, std::function<in
     static std::optional<std::int64_t> before;
     static bool as_json = false;
     list->add_option("--org", org, "only this org");
-    list->add_option("--limit", limit, "at most this many")->check(CLI::Range(1, 1000))
+    list->add_option("--limit", limit, "at most this many")
+        ->check(CLI::Range(1, 1000))
         ->capture_default_str();
     list->add_option("--before", before, "page: only deliveries with seq below this");
     list->add_flag("--json", as_json, "print JSON");
@@ -152,14 +155,15 @@ void add_report_commands(CLI::App& root, CommonOptions& common, std::function<in
         }
         std::cout << std::left << std::setw(26) << "RECEIVED" << std::setw(38) << "DELIVERY ID"
                   << std::setw(26) << "ENDPOINT" << std::setw(20) << "EVENT" << std::setw(11)
-                  << "STATUS" << "REASON\n";
+                  << "STATUS"
+                  << "REASON\n";
         for (const auto& d : *rows) {
           std::cout << std::setw(26) << format_utc(d.received_at_ms) << std::setw(38)
-                    << d.delivery_id << std::setw(26) << d.endpoint << std::setw(20)
-                    << d.event_key << std::setw(11) << d.status << first_line(d.reason, 120)
-                    << "\n";
+                    << d.delivery_id << std::setw(26) << d.endpoint << std::setw(20) << d.event_key
+                    << std::setw(11) << d.status << first_line(d.reason, 120) << "\n";
           if (!d.external_id.empty()) {
-            std::cout << std::setw(26) << "" << "sender id " << d.external_id << "\n";
+            std::cout << std::setw(26) << ""
+                      << "sender id " << d.external_id << "\n";
           }
         }
         return 0;

@@ -32,8 +32,9 @@ struct Person {
 
 /// One ref change of a push. Bitbucket DC: one element of `changes[]` of `repo:refs_changed`.
 struct RefChange {
-  std::string ref_id;      ///< full ref, e.g. "refs/heads/release/2.1"
-  std::string display_id;  ///< short name, e.g. "release/2.1" (only the leading refs/heads/ stripped)
+  std::string ref_id;  ///< full ref, e.g. "refs/heads/release/2.1"
+  std::string
+      display_id;  ///< short name, e.g. "release/2.1" (only the leading refs/heads/ stripped)
   RefType ref_type = RefType::branch;
   RefChangeType type = RefChangeType::update;
   std::string from_hash;  ///< 40 hex; kZeroHash on add
@@ -51,10 +52,10 @@ struct CommitPreview {
 
 /// The repository an event is about, as the payload names it.
 struct RepositoryRef {
-  std::string provider;     ///< provider id, e.g. "bitbucket_server"
-  std::string project_key;  ///< Bitbucket project key ("NWA", "~USER" for personal repositories)
-  std::string slug;         ///< repository slug
-  std::string name;         ///< display name
+  std::string provider;        ///< provider id, e.g. "bitbucket_server"
+  std::string project_key;     ///< Bitbucket project key ("NWA", "~USER" for personal repositories)
+  std::string slug;            ///< repository slug
+  std::string name;            ///< display name
   std::string http_clone_url;  ///< may be empty (Bitbucket DC often omits links)
   std::string ssh_clone_url;   ///< may be empty
   std::string browse_url;      ///< may be empty
@@ -65,8 +66,8 @@ struct PushEvent {
   RepositoryRef repository;
   Person actor;  ///< the pusher, not the commit author
   std::vector<RefChange> changes;
-  std::vector<CommitPreview> commits;       ///< payload preview, possibly empty
-  std::optional<CommitPreview> to_commit;   ///< tip commit when the payload has it
+  std::vector<CommitPreview> commits;      ///< payload preview, possibly empty
+  std::optional<CommitPreview> to_commit;  ///< tip commit when the payload has it
 };
 
 /// What happened to a pull request.
@@ -95,9 +96,9 @@ struct PullRequestEvent {
   std::string target_ref_id;
   std::string target_branch;
   std::string target_hash;
-  std::string previous_source_hash;   ///< source_updated only
-  std::string previous_target_branch; ///< target_changed only
-  std::string merge_commit_hash;      ///< merged only
+  std::string previous_source_hash;    ///< source_updated only
+  std::string previous_target_branch;  ///< target_changed only
+  std::string merge_commit_hash;       ///< merged only
   UnixMillis created_at_ms = 0;
   UnixMillis updated_at_ms = 0;
 };

@@ -21,8 +21,8 @@ using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
 /// Per-request facts that are not in the message itself.
 struct RequestContext {
-  std::string request_id;      ///< generated per request, for logs
-  std::string remote_address;  ///< peer IP address
+  std::string request_id;                                   ///< generated per request, for logs
+  std::string remote_address;                               ///< peer IP address
   std::vector<std::pair<std::string, std::string>> params;  ///< path parameters, e.g. {org}
 
   /// Value of the path parameter `name`, or empty.

@@ -25,9 +25,8 @@ ProcessOutcome CommitSync::sync(const store::DeliveryRecord& delivery,
   if (auto fetched = mirror->fetch(); !fetched) {
     spdlog::warn("delivery_id={} fetch of {} failed: {}", delivery.delivery_id, repo_name,
                  fetched.error().message);
-    return ProcessOutcome{"failed", "git fetch of " + repo.clone_url + " failed: " +
-                                        fetched.error().message,
-                          true};
+    return ProcessOutcome{
+        "failed", "git fetch of " + repo.clone_url + " failed: " + fetched.error().message, true};
   }
 
   std::size_t commits_seen = 0;
@@ -38,15 +37,19 @@ ProcessOutcome CommitSync::sync(const store::DeliveryRecord& delivery,
     if (change.type == RefChangeType::remove) continue;
     auto commits = mirror->commits_for_ref_change(change.ref_id, change.from_hash, change.to_hash);
     if (!commits) {
-      return ProcessOutcome{"failed", "reading commits of " + change.display_id + ": " +
-                                          commits.error().message,
-                            commits.error().code == ErrorCode::not_found};
+      return ProcessOutcome{
+          "failed", "reading commits of " + change.display_id + ": " + commits.error().message,
+          commits.error().code == ErrorCode::not_found};
     }
     for (const auto& commit : *commits) {
       ++commits_seen;
       for (const auto& key : pattern_.extract_keys(commit.message)) {
-        store::StoryCommit sc{key,          commit.hash,    commit.author_name,
-                              commit.author_email, commit.message, commit.author_time_ms};
+        store::StoryCommit sc{key,
+                              commit.hash,
+                              commit.author_name,
+                              commit.author_email,
+                              commit.message,
+                              commit.author_time_ms};
         auto linked = store_.link_story(delivery.org_id, repo.id, sc, change.display_id,
                                         delivery.delivery_id, clock_.now_ms());
         if (!linked) return ProcessOutcome{"failed", linked.error().message, true};

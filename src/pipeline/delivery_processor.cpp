@@ -29,8 +29,8 @@ ProcessOutcome DeliveryProcessor::process(const store::DeliveryRecord& delivery)
     return ProcessOutcome{"ignored", "event '" + u->event_key + "' is not handled"};
   }
   if (std::holds_alternative<PullRequestEvent>(*event)) {
-    return ProcessOutcome{"ignored", "pull-request event '" + delivery.event_key +
-                                         "' does not trigger anything yet"};
+    return ProcessOutcome{
+        "ignored", "pull-request event '" + delivery.event_key + "' does not trigger anything yet"};
   }
   const auto& push = std::get<PushEvent>(*event);
   auto repo = store_.find_repository(delivery.org_id, delivery.provider,

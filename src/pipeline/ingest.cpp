@@ -55,9 +55,9 @@ Result<IngestPlan> Ingest::prepare(IngestRequest request) const {
   raw.body = std::move(request.body);
   raw.received_at_ms = clock_.now_ms();
 
-  const providers::Provider* provider =
-      request.enterprise ? providers::find_provider("bitbucket_server")
-                         : providers::detect_provider(raw);
+  const providers::Provider* provider = request.enterprise
+                                            ? providers::find_provider("bitbucket_server")
+                                            : providers::detect_provider(raw);
   const bool ping = provider != nullptr && provider->is_ping(raw);
 
   if (ping && !auth::has_credentials(raw)) return IngestPlan{PingAnswer{false}};
@@ -67,6 +67,16 @@ Result<IngestPlan> Ingest::prepare(IngestRequest request) const {
 
   auto json = json_payload(raw.header("Content-Type"), raw.body);
   if (!json) return std::unexpected(json.error());
+  if (provider != nullptr) {
+    // Refuse a payload the provider cannot read now, while the sender can still see the error,
+    // instead of accepting it and failing later.
+    RawDelivery parsed_view;
+    parsed_view.org = raw.org;
+    parsed_view.headers = raw.headers;
+    parsed_view.body = std::move(*json);
+    parsed_view.received_at_ms = raw.received_at_ms;
+    if (auto event = provider->parse(parsed_view); !event) return std::unexpected(event.error());
+  }
 
   store::NewDelivery d;
   d.delivery_id = new_uuid();

@@ -38,7 +38,8 @@ using IngestPlan = std::variant<PingAnswer, store::NewDelivery>;
 
 /// Decides what to do with a webhook request. Errors: unknown_org, missing_credentials,
 /// malformed_credentials, invalid_signature, invalid_token, unsupported_media_type,
-/// malformed_payload, store_unavailable (org lookup). A failed request stores nothing.
+/// malformed_payload (also when the provider cannot parse the payload), store_unavailable (org
+/// lookup). A failed request stores nothing.
 class Ingest {
  public:
   Ingest(OrgDirectory& orgs, const Clock& clock) : orgs_(orgs), clock_(clock) {}

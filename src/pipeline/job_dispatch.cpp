@@ -69,8 +69,8 @@ ProcessOutcome JobDispatch::dispatch(const store::DeliveryRecord& delivery,
       if (!job.enabled) continue;
       auto rules = BranchRules::parse(job.branches);
       if (!rules) {
-        why_not.push_back("job " + job.name + " has invalid branch rules: " +
-                          rules.error().message);
+        why_not.push_back("job " + job.name +
+                          " has invalid branch rules: " + rules.error().message);
         continue;
       }
       if (!rules->matches(change.display_id)) continue;
@@ -139,8 +139,8 @@ ProcessOutcome JobDispatch::dispatch(const store::DeliveryRecord& delivery,
         {"COMMITBRIDGE_JOB", job->name},
         {"COMMITBRIDGE_RUN_ID", std::to_string(run.id)},
     };
-    spdlog::info("delivery_id={} starting run {} of job {} for {} {}", delivery.delivery_id,
-                 run.id, job->name, repo_name, run.branch);
+    spdlog::info("delivery_id={} starting run {} of job {} for {} {}", delivery.delivery_id, run.id,
+                 job->name, repo_name, run.branch);
     auto result = connectors::run_command(spec, clock_);
     std::string status;
     std::optional<int> exit_code;

@@ -25,8 +25,8 @@ class JobDispatch {
   /// started again). Returns done with the runs created, or ignored with why none ran
   /// (branch deleted, tag, no job matches branch X).
   [[nodiscard]] ProcessOutcome dispatch(const store::DeliveryRecord& delivery,
-                                        const store::RepositoryRecord& repo,
-                                        const PushEvent& push, const std::string& payload_json);
+                                        const store::RepositoryRecord& repo, const PushEvent& push,
+                                        const std::string& payload_json);
 
  private:
   store::Store& store_;

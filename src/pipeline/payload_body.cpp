@@ -22,9 +22,9 @@ Result<std::string> check_json_object(std::string text) {
   boost::system::error_code ec;
   auto value = boost::json::parse(text, ec);
   if (ec) {
-    return fail(ErrorCode::malformed_payload,
-                "body is not valid JSON (" + ec.message() + ") after " + std::to_string(text.size()) +
-                    " bytes");
+    return fail(ErrorCode::malformed_payload, "body is not valid JSON (" + ec.message() +
+                                                  ") after " + std::to_string(text.size()) +
+                                                  " bytes");
   }
   if (!value.is_object()) {
     return fail(ErrorCode::malformed_payload, "body is JSON but not an object");

@@ -53,7 +53,8 @@ bool Worker::process_one() {
   std::string reason = outcome.reason;
   if (outcome.retry && d.attempts < options_.max_attempts) {
     status = "queued";
-    next_attempt = clock_.now_ms() + options_.base_backoff_ms * (std::int64_t{1} << (d.attempts - 1));
+    next_attempt =
+        clock_.now_ms() + options_.base_backoff_ms * (std::int64_t{1} << (d.attempts - 1));
     reason = "attempt " + std::to_string(d.attempts) + " failed, will retry: " + outcome.reason;
   } else if (outcome.retry) {
     reason = "gave up after " + std::to_string(d.attempts) + " attempts: " + outcome.reason;

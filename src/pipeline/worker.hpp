@@ -13,9 +13,9 @@ namespace cb::pipeline {
 
 /// Retry policy of the worker.
 struct WorkerOptions {
-  int max_attempts = 5;                     ///< then the delivery is failed for good
-  std::int64_t base_backoff_ms = 2000;      ///< attempt n waits base * 2^(n-1)
-  std::int64_t poll_interval_ms = 500;      ///< idle wait when not notified
+  int max_attempts = 5;                 ///< then the delivery is failed for good
+  std::int64_t base_backoff_ms = 2000;  ///< attempt n waits base * 2^(n-1)
+  std::int64_t poll_interval_ms = 500;  ///< idle wait when not notified
 };
 
 /// One background thread processing deliveries in arrival order.

@@ -72,8 +72,8 @@ inline constexpr std::string_view kStatusFailed = "failed";
 struct NewDelivery {
   std::string delivery_id;  ///< ours, a random UUID
   std::int64_t org_id = 0;
-  std::string endpoint;     ///< "trigger-scm-push-request" or "sync-alm-commits"
-  std::string provider;     ///< provider id
+  std::string endpoint;  ///< "trigger-scm-push-request" or "sync-alm-commits"
+  std::string provider;  ///< provider id
   std::string event_key;
   std::string external_id;  ///< the sender's delivery id; empty when the sender gave none
   std::vector<Header> headers;

@@ -98,12 +98,10 @@ class Store {
   // Story links.
   /// Links a commit to a story (unique per org × story × commit) and records the sighting
   /// (unique per link × repository × branch). Returns true when the link is new.
-  [[nodiscard]] virtual Result<bool> link_story(std::int64_t org_id,
-                                                std::int64_t repository_id,
+  [[nodiscard]] virtual Result<bool> link_story(std::int64_t org_id, std::int64_t repository_id,
                                                 const StoryCommit& commit,
                                                 const std::string& branch,
-                                                const std::string& delivery_id,
-                                                UnixMillis now) = 0;
+                                                const std::string& delivery_id, UnixMillis now) = 0;
   /// The commits linked to a story (all orgs when org_id is empty), newest first.
   [[nodiscard]] virtual Result<std::vector<StoryLinkRecord>> story_links(
       std::optional<std::int64_t> org_id, const std::string& story_key) = 0;

@@ -118,13 +118,12 @@ Connection::~Connection() {
 
 Result<Connection> Connection::open(const std::filesystem::path& file) {
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(file.c_str(), &db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc = sqlite3_open_v2(
+      file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
-    Error e = make_error(ErrorCode::store_unavailable, "the store is unavailable",
-                         "open " + file.string() + ": " +
-                             (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+    Error e = make_error(
+        ErrorCode::store_unavailable, "the store is unavailable",
+        "open " + file.string() + ": " + (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
     if (db != nullptr) sqlite3_close_v2(db);
     return std::unexpected(std::move(e));
   }

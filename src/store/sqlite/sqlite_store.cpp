@@ -13,7 +13,8 @@ namespace json = boost::json;
 
 std::string headers_to_json(const std::vector<Header>& headers) {
   json::array a;
-  for (const auto& h : headers) a.push_back(json::array{json::string(h.name), json::string(h.value)});
+  for (const auto& h : headers)
+    a.push_back(json::array{json::string(h.name), json::string(h.value)});
   return json::serialize(a);
 }
 
@@ -139,14 +140,14 @@ JobRunRecord read_run(const Statement& s) {
   return r;
 }
 
-#define CB_TRY_ASSIGN(var, expr)                             \
-  auto var##_result = (expr);                                \
+#define CB_TRY_ASSIGN(var, expr)                                   \
+  auto var##_result = (expr);                                      \
   if (!var##_result) return std::unexpected(var##_result.error()); \
   auto var = std::move(*var##_result)
 
-#define CB_TRY(expr)                                          \
-  do {                                                        \
-    auto cb_try_result_ = (expr);                             \
+#define CB_TRY(expr)                                                     \
+  do {                                                                   \
+    auto cb_try_result_ = (expr);                                        \
     if (!cb_try_result_) return std::unexpected(cb_try_result_.error()); \
   } while (false)
 
@@ -177,8 +178,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
   CB_TRY_ASSIGN(main, Connection::open(file));
   CB_TRY(migrate(main));
   CB_TRY_ASSIGN(writer, Connection::open(file));
-  return std::unique_ptr<SqliteStore>(
-      new SqliteStore(std::move(main), std::move(writer), options));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(main), std::move(writer), options));
 }
 
 SqliteStore::SqliteStore(Connection main, Connection writer, WriterOptions options)
@@ -245,9 +245,9 @@ void SqliteStore::commit_batch(std::deque<Pending>& batch) {
                               "event_key, external_id, headers_json, body, received_at_ms, status, "
                               "reason, updated_at_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
                               "ON CONFLICT (org_id, endpoint, external_id) DO NOTHING"));
-    CB_TRY_ASSIGN(existing,
-                  writer_conn_.prepare("SELECT delivery_id, status FROM deliveries WHERE org_id = ? "
-                                       "AND endpoint = ? AND external_id = ?"));
+    CB_TRY_ASSIGN(existing, writer_conn_.prepare(
+                                "SELECT delivery_id, status FROM deliveries WHERE org_id = ? "
+                                "AND endpoint = ? AND external_id = ?"));
     for (auto& p : batch) {
       const auto& d = p.delivery;
       insert.reset();
@@ -402,9 +402,10 @@ Result<RepositoryRecord> SqliteStore::create_repository(const RepositoryRecord& 
   return out;
 }
 
-Result<std::optional<RepositoryRecord>> SqliteStore::find_repository(
-    std::int64_t org_id, const std::string& provider, const std::string& project_key,
-    const std::string& slug) {
+Result<std::optional<RepositoryRecord>> SqliteStore::find_repository(std::int64_t org_id,
+                                                                     const std::string& provider,
+                                                                     const std::string& project_key,
+                                                                     const std::string& slug) {
   std::lock_guard lock(main_mutex_);
   CB_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kRepoColumns) +
                                  " FROM repositories WHERE org_id = ? AND provider = ? AND "
@@ -670,8 +671,8 @@ Result<bool> SqliteStore::link_story(std::int64_t org_id, std::int64_t repositor
         .bind(8, now);
     CB_TRY(ins.run());
     const bool created = main_.changes() == 1;
-    CB_TRY_ASSIGN(sight, main_.prepare(
-                             "INSERT INTO story_link_sightings (story_link_id, repository_id, "
+    CB_TRY_ASSIGN(
+        sight, main_.prepare("INSERT INTO story_link_sightings (story_link_id, repository_id, "
                              "branch, delivery_id, seen_at_ms) SELECT id, ?, ?, ?, ? FROM "
                              "story_links WHERE org_id = ? AND story_key = ? AND commit_hash = ? "
                              "ON CONFLICT (story_link_id, repository_id, branch) DO NOTHING"));
@@ -718,8 +719,8 @@ Result<std::vector<StoryLinkRecord>> SqliteStore::story_links(std::optional<std:
     while (true) {
       CB_TRY_ASSIGN(srow, sight.step());
       if (!srow) break;
-      l.sightings.push_back(StorySighting{sight.text(0), sight.text(1), sight.text(2),
-                                          sight.int64(3)});
+      l.sightings.push_back(
+          StorySighting{sight.text(0), sight.text(1), sight.text(2), sight.int64(3)});
     }
     out.push_back(std::move(l));
   }

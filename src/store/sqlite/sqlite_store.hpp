@@ -16,8 +16,8 @@ namespace cb::store::sqlite {
 
 /// Tuning of the group-commit writer.
 struct WriterOptions {
-  std::size_t max_batch = 256;         ///< deliveries committed together at most
-  std::size_t max_queue = 10000;       ///< pending deliveries before queue_full
+  std::size_t max_batch = 256;    ///< deliveries committed together at most
+  std::size_t max_queue = 10000;  ///< pending deliveries before queue_full
 };
 
 /// Store on one SQLite file. Thread-safe.
@@ -25,8 +25,8 @@ class SqliteStore final : public Store {
  public:
   /// Opens (creating) the database, applies pending migrations and starts the writer thread.
   /// Errors: store_unavailable when the file cannot be opened or migrated.
-  [[nodiscard]] static Result<std::unique_ptr<SqliteStore>> open(
-      const std::filesystem::path& file, WriterOptions options = {});
+  [[nodiscard]] static Result<std::unique_ptr<SqliteStore>> open(const std::filesystem::path& file,
+                                                                 WriterOptions options = {});
   ~SqliteStore() override;
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
