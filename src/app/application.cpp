@@ -79,8 +79,9 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
   const auto paths = pipeline::PipelinePaths::under(config_.data_dir);
   pipeline::OrgDirectory orgs(*store_, *box_, clock);
   pipeline::Ingest ingest(orgs, clock);
+  std::atomic<bool> stopping{false};
   pipeline::JobDispatch jobs(*store_, clock, paths,
-                             std::chrono::milliseconds(config_.job_timeout_ms));
+                             std::chrono::milliseconds(config_.job_timeout_ms), &stopping);
   pipeline::CommitSync sync(*store_, clock, paths, *pattern);
   pipeline::DeliveryProcessor processor(*store_, jobs, sync);
   pipeline::WorkerOptions worker_options;
@@ -153,6 +154,7 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
   ioc.run();
   for (auto& t : threads) t.join();
 
+  stopping.store(true);  // stops a running job command (its run becomes interrupted)
   worker.stop();
   if (auto* sqlite = dynamic_cast<store::sqlite::SqliteStore*>(store_.get())) sqlite->close();
   spdlog::info("commitbridge stopped");

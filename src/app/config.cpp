@@ -220,6 +220,10 @@ Result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text
     }
     host = text.substr(1, close - 1);
     port = text.substr(close + 2);
+    if (host.empty()) {
+      return fail(ErrorCode::invalid_argument,
+                  "listen address '" + std::string(text) + "' has an empty [HOST]");
+    }
   } else {
     auto colon = text.rfind(':');
     if (colon == std::string_view::npos) {
@@ -228,6 +232,11 @@ Result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text
     }
     host = text.substr(0, colon);
     port = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) {
+      return fail(ErrorCode::invalid_argument, "listen address '" + std::string(text) +
+                                                   "': write an IPv6 address in brackets, e.g. "
+                                                   "[::1]:8080");
+    }
   }
   if (host.empty()) host = "0.0.0.0";
   if (host == "localhost") host = "127.0.0.1";

@@ -30,6 +30,7 @@ constexpr auto kKillGrace = std::chrono::seconds(5);        // SIGTERM → SIGKI
 constexpr auto kDrainGrace = std::chrono::seconds(2);       // exited, but the pipe is still open
 constexpr auto kGiveUpAfterKill = std::chrono::seconds(1);  // SIGKILL sent, pipe still open
 constexpr int kExitPollMs = 20;                             // exit check period without pidfd
+constexpr int kCancelPollMs = 100;                          // cancellation check period
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr int kMaxReadsPerWakeup = 16;
 constexpr std::chrono::milliseconds kMaxTimeout = std::chrono::hours(24 * 365 * 10);
@@ -368,12 +369,14 @@ bool has_exited(pid_t pid) {
 
 struct Supervision {
   bool timed_out = false;
+  bool cancelled = false;
   int status = 0;
   bool have_status = false;
 };
 
 /// Reads the output and waits for the child, enforcing the timeout; reaps the child.
-Supervision supervise(pid_t pid, Fd pipe, std::chrono::milliseconds timeout, OutputSink& sink) {
+Supervision supervise(pid_t pid, Fd pipe, std::chrono::milliseconds timeout, OutputSink& sink,
+                      const std::atomic<bool>* cancel) {
   Supervision sup;
   Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));  // -1 on old kernels: we poll
 
@@ -391,6 +394,12 @@ Supervision supervise(pid_t pid, Fd pipe, std::chrono::milliseconds timeout, Out
     const auto now = SteadyClock::now();
     if (!exited && !term_sent && now >= deadline) {
       sup.timed_out = true;
+      ::kill(-pid, SIGTERM);
+      term_sent = true;
+      kill_at = now + kKillGrace;
+    }
+    if (!exited && !term_sent && cancel != nullptr && cancel->load()) {
+      sup.cancelled = true;
       ::kill(-pid, SIGTERM);
       term_sent = true;
       kill_at = now + kKillGrace;
@@ -415,6 +424,9 @@ Supervision supervise(pid_t pid, Fd pipe, std::chrono::milliseconds timeout, Out
     int wait_ms = poll_timeout_ms(now, wake);
     if (!exited && !pidfd.valid()) {
       wait_ms = wait_ms < 0 ? kExitPollMs : std::min(wait_ms, kExitPollMs);
+    }
+    if (!term_sent && cancel != nullptr) {
+      wait_ms = wait_ms < 0 ? kCancelPollMs : std::min(wait_ms, kCancelPollMs);
     }
 
     std::array<pollfd, 2> fds{};
@@ -550,8 +562,9 @@ Result<CommandResult> run_command(const CommandSpec& spec, const Clock& clock) {
     return finish_unexecutable(err);
   }
 
-  const Supervision sup = supervise(*pid, std::move(read_end), spec.timeout, sink);
+  const Supervision sup = supervise(*pid, std::move(read_end), spec.timeout, sink, spec.cancel);
   result.timed_out = sup.timed_out;
+  result.cancelled = sup.cancelled;
   if (sup.have_status && WIFEXITED(sup.status)) {
     result.exit_code = WEXITSTATUS(sup.status);
   } else if (sup.have_status && WIFSIGNALED(sup.status)) {

@@ -2,6 +2,7 @@
 // Runs a job's command without a shell: own process group, bounded log, timeout that kills the
 // whole process tree.
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -36,6 +37,9 @@ struct CommandSpec {
   std::size_t tail_bytes = 4096;
   /// Bytes after which the log file stops growing (the output is still drained and counted).
   std::size_t max_log_bytes = 10 * 1024 * 1024;
+  /// When set and it becomes true (e.g. the server is shutting down), the process group is
+  /// stopped as on a timeout (SIGTERM, then SIGKILL 5 s later); checked at least every 100 ms.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 /// The outcome of a run (a program that could not be started is an outcome too, see
@@ -48,6 +52,8 @@ struct CommandResult {
   int signal = 0;
   /// True when the timeout expired and the process group was signalled.
   bool timed_out = false;
+  /// True when CommandSpec::cancel stopped the process group.
+  bool cancelled = false;
   /// When the run started, milliseconds since the Unix epoch (UTC), from the Clock.
   UnixMillis started_at_ms = 0;
   /// When the run ended (process reaped), milliseconds since the Unix epoch (UTC), from the Clock.

@@ -65,10 +65,13 @@ ProcessOutcome CommitSync::sync(const store::DeliveryRecord& delivery,
   }
   std::string keys;
   for (const auto& k : stories) keys += (keys.empty() ? "" : ", ") + k;
+  auto count = [](std::size_t n, std::string_view one, std::string_view many) {
+    return std::to_string(n) + " " + std::string(n == 1 ? one : many);
+  };
   return ProcessOutcome{"done", "linked " + std::to_string(linked_commits.size()) + " of " +
-                                    std::to_string(commits_seen) + " commits to " +
-                                    std::to_string(stories.size()) + " stories (" + keys + "), " +
-                                    std::to_string(links_new) + " new links"};
+                                    count(commits_seen, "commit", "commits") + " to " +
+                                    count(stories.size(), "story", "stories") + " (" + keys +
+                                    "), " + count(links_new, "new link", "new links")};
 }
 
 }  // namespace cb::pipeline

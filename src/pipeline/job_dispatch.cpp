@@ -107,6 +107,11 @@ ProcessOutcome JobDispatch::dispatch(const store::DeliveryRecord& delivery,
   }
   std::vector<std::string> summary;
   for (const auto& run : to_run) {
+    if (stop_ != nullptr && stop_->load()) {
+      return ProcessOutcome{"queued",
+                            "the server stopped before every job run started; the rest "
+                            "start after a restart"};
+    }
     const store::JobRecord* job = nullptr;
     for (const auto& j : *jobs) {
       if (j.id == run.job_id) job = &j;
@@ -124,6 +129,7 @@ ProcessOutcome JobDispatch::dispatch(const store::DeliveryRecord& delivery,
     spec.working_dir = workdir;
     spec.log_file = log_path;
     spec.timeout = job_timeout_;
+    spec.cancel = stop_;
     spec.env = {
         {"COMMITBRIDGE_ORG", delivery.org_name},
         {"COMMITBRIDGE_REPOSITORY", repo_name},
@@ -154,12 +160,22 @@ ProcessOutcome JobDispatch::dispatch(const store::DeliveryRecord& delivery,
       tail = result->output_tail;
       if (result->timed_out) tail += "\n[commitbridge: the command timed out and was killed]";
     }
+    if (result && result->cancelled) {
+      status = std::string(store::kRunInterrupted);
+      tail += "\n[commitbridge: the server stopped while the command ran]";
+    }
     if (auto r = store_.finish_run(run.id, status, exit_code, clock_.now_ms(), tail); !r) {
       return ProcessOutcome{"failed", r.error().message, true};
     }
     spdlog::info("delivery_id={} run {} of job {} {} (exit {})", delivery.delivery_id, run.id,
                  job->name, status, exit_code ? std::to_string(*exit_code) : "none");
     summary.push_back(job->name + "@" + run.branch + " " + status);
+    if (stop_ != nullptr && stop_->load()) {
+      return ProcessOutcome{"queued",
+                            "the server stopped during processing; runs not started yet start "
+                            "after a restart (" +
+                                join(summary, ", ") + ")"};
+    }
   }
   std::string reason = std::to_string(matched) + (matched == 1 ? " job run" : " job runs");
   if (!summary.empty()) reason += ": " + join(summary, ", ");

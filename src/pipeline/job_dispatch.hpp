@@ -2,6 +2,7 @@
 // Build on commit: match a push's ref changes against the repository's jobs, create one run
 // per job × delivery × ref change, and run them.
 
+#include <atomic>
 #include <chrono>
 
 #include "core/clock.hpp"
@@ -16,9 +17,15 @@ namespace cb::pipeline {
 class JobDispatch {
  public:
   /// `job_timeout` bounds each command (SIGTERM, then SIGKILL).
+  /// When `stop` becomes true a running command is stopped, its run marked interrupted, and
+  /// the delivery handed back as queued (runs not yet started then start after a restart).
   JobDispatch(store::Store& store, const Clock& clock, PipelinePaths paths,
-              std::chrono::milliseconds job_timeout)
-      : store_(store), clock_(clock), paths_(std::move(paths)), job_timeout_(job_timeout) {}
+              std::chrono::milliseconds job_timeout, const std::atomic<bool>* stop = nullptr)
+      : store_(store),
+        clock_(clock),
+        paths_(std::move(paths)),
+        job_timeout_(job_timeout),
+        stop_(stop) {}
 
   /// For each ADD/UPDATE of a branch, every enabled job of `repo` whose branch rules match gets
   /// one run (idempotent across redeliveries and restarts: a run that already exists is not
@@ -33,6 +40,7 @@ class JobDispatch {
   const Clock& clock_;
   PipelinePaths paths_;
   std::chrono::milliseconds job_timeout_;
+  const std::atomic<bool>* stop_;
 };
 
 }  // namespace cb::pipeline

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace cb::pipeline {
 
 Worker::Worker(store::Store& store, DeliveryProcessor& processor, const Clock& clock,
@@ -34,6 +36,18 @@ std::size_t Worker::drain() {
   return n;
 }
 
+namespace {
+
+/// base * 2^(attempt-1), at most kMaxRetryDelayMs; doubling stops at the cap, so a late attempt
+/// (max_attempts may be up to 100) never overflows.
+std::int64_t retry_delay_ms(std::int64_t base, int attempt) {
+  std::int64_t delay = std::clamp<std::int64_t>(base, 0, kMaxRetryDelayMs);
+  for (int i = 1; i < attempt && delay < kMaxRetryDelayMs; ++i) delay *= 2;
+  return std::min(delay, kMaxRetryDelayMs);
+}
+
+}  // namespace
+
 bool Worker::process_one() {
   auto claimed = store_.claim_next_delivery(clock_.now_ms());
   if (!claimed) {
@@ -53,8 +67,7 @@ bool Worker::process_one() {
   std::string reason = outcome.reason;
   if (outcome.retry && d.attempts < options_.max_attempts) {
     status = "queued";
-    next_attempt =
-        clock_.now_ms() + options_.base_backoff_ms * (std::int64_t{1} << (d.attempts - 1));
+    next_attempt = clock_.now_ms() + retry_delay_ms(options_.base_backoff_ms, d.attempts);
     reason = "attempt " + std::to_string(d.attempts) + " failed, will retry: " + outcome.reason;
   } else if (outcome.retry) {
     reason = "gave up after " + std::to_string(d.attempts) + " attempts: " + outcome.reason;

@@ -11,10 +11,13 @@
 
 namespace cb::pipeline {
 
+/// Longest wait before a retry, whatever the attempt number.
+inline constexpr std::int64_t kMaxRetryDelayMs = 24LL * 3600 * 1000;
+
 /// Retry policy of the worker.
 struct WorkerOptions {
   int max_attempts = 5;                 ///< then the delivery is failed for good
-  std::int64_t base_backoff_ms = 2000;  ///< attempt n waits base * 2^(n-1)
+  std::int64_t base_backoff_ms = 2000;  ///< attempt n waits base * 2^(n-1), at most 24 h
   std::int64_t poll_interval_ms = 500;  ///< idle wait when not notified
 };
 

@@ -25,9 +25,10 @@ class DurabilityTest : public IntegrationTest {
 
   /// The i-th push of a chain of main updates.
   static std::string nth_push(int i) {
-    return bitbucket_push_body("ORB", "orbit-tools",
-                               {branch_change("main", "UPDATE", fake_hash("main#" + std::to_string(i)),
-                                              fake_hash("main#" + std::to_string(i + 1)))});
+    return bitbucket_push_body(
+        "ORB", "orbit-tools",
+        {branch_change("main", "UPDATE", fake_hash("main#" + std::to_string(i)),
+                       fake_hash("main#" + std::to_string(i + 1)))});
   }
 
   /// Waits until `count` deliveries exist and none is queued or processing; returns them.
@@ -106,6 +107,40 @@ TEST_F(DurabilityTest, KillNineAfterThe202sLosesNothingAndRunsEachJobOnce) {
   EXPECT_EQ(sent.count(str(again.json(), "delivery_id")), 1u);
 }
 
+TEST_F(DurabilityTest, RunCutOffByKillNineIsInterruptedAndNeverStartedAgain) {
+  const fs::path marks = tmp_ / "marks";
+  fs::create_directories(marks);
+  // The job records its start, then waits until the test releases it (or the test directory
+  // is gone, so that it never outlives the test).
+  add_job("acme", "ORB/orbit-tools", "slow-build", "release/*",
+          {"/bin/sh", "-c",
+           "echo \"$COMMITBRIDGE_RUN_ID\" >> \"$1/started\"; "
+           "while [ -d \"$1\" ] && [ ! -e \"$1/release\" ]; do sleep 0.02; done",
+           "sh", marks.string()});
+  ASSERT_TRUE(start_server());
+  const auto r = send_push(
+      "acme", token_,
+      bitbucket_push_body("ORB", "orbit-tools",
+                          {branch_change("release/7.1", "ADD", kZeroHash, fake_hash("r7.1"))}));
+  ASSERT_EQ(r.status, 202) << r.describe();
+  const std::string id = str(r.json(), "delivery_id");
+  ASSERT_TRUE(wait_until([&] { return !read_file(marks / "started").empty(); }))
+      << server_->stderr_text();
+  server_->kill9();
+  write_file(marks / "release", "");  // let the orphaned command finish
+
+  ASSERT_TRUE(server_->start());
+  const auto d = wait_processed(id);
+  EXPECT_EQ(str(d, "status"), "done");
+  EXPECT_TRUE(StartsWith(str(d, "reason"), "1 job run")) << str(d, "reason");
+  const auto list = runs(id);
+  ASSERT_EQ(list.size(), 1u) << json::serialize(list);
+  EXPECT_EQ(str(list[0], "status"), "interrupted");
+  EXPECT_FALSE(str(list[0], "finished_at").empty());
+  const std::string run_id = std::to_string(list[0].as_object().at("id").as_int64());
+  EXPECT_EQ(read_file(marks / "started"), run_id + "\n");
+}
+
 TEST_F(DurabilityTest, SigtermExitsZeroAndKeepsEverything) {
   ASSERT_TRUE(start_server());
   const std::string request_id = new_request_id();
@@ -145,6 +180,41 @@ TEST_F(DurabilityTest, SigtermExitsZeroAndKeepsEverything) {
   EXPECT_EQ(dup.status, 200) << dup.describe();
   EXPECT_EQ(str(dup.json(), "delivery_id"), first_id);
   EXPECT_EQ(server_->stop(SIGTERM), 0) << server_->stderr_text();
+}
+
+// On SIGTERM a running job command is stopped (its run becomes interrupted) instead of holding
+// the shutdown for up to worker.job_timeout_ms; after a restart it is not started again.
+TEST_F(DurabilityTest, SigtermWhileAJobRunsStillStopsWithinTheDeadline) {
+  const fs::path marks = tmp_ / "marks";
+  fs::create_directories(marks);
+  add_job("acme", "ORB/orbit-tools", "slow-build", "release/*",
+          {"/bin/sh", "-c",
+           "echo \"$COMMITBRIDGE_RUN_ID\" >> \"$1/started\"; "
+           "while [ -d \"$1\" ] && [ ! -e \"$1/release\" ]; do sleep 0.02; done",
+           "sh", marks.string()});
+  ASSERT_TRUE(start_server());
+  const auto r = send_push(
+      "acme", token_,
+      bitbucket_push_body("ORB", "orbit-tools",
+                          {branch_change("release/7.2", "ADD", kZeroHash, fake_hash("r7.2"))}));
+  ASSERT_EQ(r.status, 202) << r.describe();
+  const std::string id = str(r.json(), "delivery_id");
+  ASSERT_TRUE(wait_until([&] { return !read_file(marks / "started").empty(); }));
+
+  // A graceful stop must not wait for the job (up to worker.job_timeout_ms, 1 h by default).
+  const int code = server_->stop(SIGTERM);
+  write_file(marks / "release", "");
+  EXPECT_EQ(code, 0) << "-1 means the server was still running 10 s after SIGTERM; stderr:\n"
+                     << server_->stderr_text();
+
+  ASSERT_TRUE(server_->start());
+  const auto d = wait_processed(id);
+  EXPECT_EQ(str(d, "status"), "done");
+  const auto list = runs(id);
+  ASSERT_EQ(list.size(), 1u) << json::serialize(list);
+  EXPECT_EQ(str(list[0], "status"), "interrupted");
+  EXPECT_EQ(read_file(marks / "started"),
+            std::to_string(list[0].as_object().at("id").as_int64()) + "\n");  // started once
 }
 
 TEST_F(DurabilityTest, SigintAlsoStopsWithExitZero) {

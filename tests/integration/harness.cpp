@@ -41,8 +41,8 @@ std::string lower(std::string_view s) {
 }
 
 std::string trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' ||
-                        s.front() == '\n')) {
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) {
     s.remove_prefix(1);
   }
   while (!s.empty() &&
@@ -202,7 +202,8 @@ CommandResult run_process(const std::vector<std::string>& argv, const Env& env,
   auto c_args = c_strings(args);
   auto c_env = c_strings(envs);
   pid_t pid = -1;
-  const int rc = posix_spawnp(&pid, c_args[0], &fa.actions, &attr.attr, c_args.data(), c_env.data());
+  const int rc =
+      posix_spawnp(&pid, c_args[0], &fa.actions, &attr.attr, c_args.data(), c_env.data());
   close(out_pipe[1]);
   close(err_pipe[1]);
   if (rc != 0) {
@@ -329,8 +330,8 @@ std::string HttpResponse::describe() const {
          (transport_error.empty() ? "" : " (" + transport_error + ")");
 }
 
-HttpResponse http_request(const std::string& method, const std::string& url,
-                          const Headers& headers, const std::string& body) {
+HttpResponse http_request(const std::string& method, const std::string& url, const Headers& headers,
+                          const std::string& body) {
   ensure_curl();
   HttpResponse response;
   CURL* curl = curl_easy_init();
@@ -458,45 +459,50 @@ ServerProcess::~ServerProcess() {
   posix_spawn_file_actions_addopen(&fa.actions, 2, err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                    0644);
   SpawnAttr attr;
-  std::vector<std::string> args{CB_BINARY,   "serve",           "--listen",
-                                "127.0.0.1:0", "--port-file",   port_file.string(),
+  std::vector<std::string> args{CB_BINARY,     "serve",           "--listen",
+                                "127.0.0.1:0", "--port-file",     port_file.string(),
                                 "--data-dir",  data_dir_.string()};
   std::vector<std::string> envs = child_environment(env_);
   auto c_args = c_strings(args);
   auto c_env = c_strings(envs);
-  const int rc = posix_spawn(&pid_, CB_BINARY, &fa.actions, &attr.attr, c_args.data(), c_env.data());
+  const int rc =
+      posix_spawn(&pid_, CB_BINARY, &fa.actions, &attr.attr, c_args.data(), c_env.data());
   if (rc != 0) {
     pid_ = -1;
-    return ::testing::AssertionFailure() << "posix_spawn " << CB_BINARY << ": " << std::strerror(rc);
+    return ::testing::AssertionFailure()
+           << "posix_spawn " << CB_BINARY << ": " << std::strerror(rc);
   }
 
-  const auto deadline = Clock::now() + kServerDeadline;
-  while (true) {
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return ::testing::AssertionFailure()
-             << "server exited with " << decode_status(status) << " before answering; stderr:\n"
-             << stderr_text();
-    }
-    if (port_ == 0) {
-      const std::string text = read_file(port_file);
-      if (!text.empty() && text.back() == '\n') {
-        port_ = static_cast<std::uint16_t>(std::stoi(text));
-      }
-    }
-    if (port_ != 0 && get(base_url() + "/healthz").status == 200) {
-      return ::testing::AssertionSuccess();
-    }
-    if (Clock::now() >= deadline) {
-      kill9();
-      return ::testing::AssertionFailure()
-             << "server did not answer GET /healthz within 10 s (port " << port_
-             << "); stderr:\n"
-             << stderr_text();
-    }
-    std::this_thread::sleep_for(10ms);
+  std::optional<int> exited;
+  const bool up = wait_until(
+      [&] {
+        int status = 0;
+        if (waitpid(pid_, &status, WNOHANG) == pid_) {
+          exited = decode_status(status);
+          return true;
+        }
+        if (port_ == 0) {
+          const std::string text = read_file(port_file);
+          if (!text.empty() && text.back() == '\n') {
+            port_ = static_cast<std::uint16_t>(std::stoi(text));
+          }
+        }
+        return port_ != 0 && get(base_url() + "/healthz").status == 200;
+      },
+      kServerDeadline, 20ms);
+  if (exited) {
+    pid_ = -1;
+    return ::testing::AssertionFailure()
+           << "server exited with " << *exited << " before answering; stderr:\n"
+           << stderr_text();
   }
+  if (!up) {
+    kill9();
+    return ::testing::AssertionFailure()
+           << "server did not answer GET /healthz within 10 s (port " << port_ << "); stderr:\n"
+           << stderr_text();
+  }
+  return ::testing::AssertionSuccess();
 }
 
 int ServerProcess::stop(int signal) {
@@ -520,9 +526,7 @@ void ServerProcess::kill9() {
   pid_ = -1;
 }
 
-std::string ServerProcess::base_url() const {
-  return "http://127.0.0.1:" + std::to_string(port_);
-}
+std::string ServerProcess::base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
 std::string ServerProcess::webhook_url(std::string_view org, std::string_view endpoint) const {
   return base_url() + "/api/webhook/v2/" + std::string(org) + "/enterprise/" +
@@ -637,8 +641,8 @@ std::string iso_utc(std::int64_t seconds) {
 
 // ---- payloads ---------------------------------------------------------------------------------
 
-RefChange branch_change(const std::string& branch, const std::string& type,
-                        const std::string& from, const std::string& to) {
+RefChange branch_change(const std::string& branch, const std::string& type, const std::string& from,
+                        const std::string& to) {
   return RefChange{"refs/heads/" + branch, branch, "BRANCH", from, to, type};
 }
 
@@ -662,32 +666,30 @@ std::string bitbucket_push_body(const std::string& project, const std::string& s
         {"toHash", c.to_hash},
         {"type", c.change_type}});
   }
-  json::object body{
-      {"eventKey", "repo:refs_changed"},
-      {"date", "2026-03-02T10:15:00+0100"},
-      {"actor", json::object{{"name", "ivandermeer"},
-                             {"emailAddress", "ilse.vandermeer@orbital.example"},
-                             {"id", 5012},
-                             {"displayName", "Ilse Vandermeer"},
-                             {"active", true},
-                             {"slug", "ivandermeer"},
-                             {"type", "NORMAL"}}},
-      {"repository",
-       json::object{{"slug", slug},
-                    {"id", 731},
-                    {"name", slug},
-                    {"scmId", "git"},
-                    {"state", "AVAILABLE"},
-                    {"statusMessage", "Available"},
-                    {"forkable", true},
-                    {"archived", false},
-                    {"project", json::object{{"key", project},
-                                             {"id", 58},
-                                             {"name", "Orbital Tools"},
-                                             {"public", false},
-                                             {"type", "NORMAL"}}},
-                    {"public", false}}},
-      {"changes", std::move(change_list)}};
+  json::object body{{"eventKey", "repo:refs_changed"},
+                    {"date", "2026-03-02T10:15:00+0100"},
+                    {"actor", json::object{{"name", "ivandermeer"},
+                                           {"emailAddress", "ilse.vandermeer@orbital.example"},
+                                           {"id", 5012},
+                                           {"displayName", "Ilse Vandermeer"},
+                                           {"active", true},
+                                           {"slug", "ivandermeer"},
+                                           {"type", "NORMAL"}}},
+                    {"repository", json::object{{"slug", slug},
+                                                {"id", 731},
+                                                {"name", slug},
+                                                {"scmId", "git"},
+                                                {"state", "AVAILABLE"},
+                                                {"statusMessage", "Available"},
+                                                {"forkable", true},
+                                                {"archived", false},
+                                                {"project", json::object{{"key", project},
+                                                                         {"id", 58},
+                                                                         {"name", "Orbital Tools"},
+                                                                         {"public", false},
+                                                                         {"type", "NORMAL"}}},
+                                                {"public", false}}},
+                    {"changes", std::move(change_list)}};
   return json::serialize(body);
 }
 
@@ -702,22 +704,22 @@ Headers signed_push_headers(const std::string& token, const std::string& body,
 
 ::testing::AssertionResult Contains(const std::string& haystack, const std::string& needle) {
   if (haystack.find(needle) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << needle << "\" not found in \"" << haystack
-                                       << "\"";
+  return ::testing::AssertionFailure()
+         << "\"" << needle << "\" not found in \"" << haystack << "\"";
 }
 
 ::testing::AssertionResult LacksSecret(const std::string& haystack, const std::string& needle) {
   const auto at = haystack.find(needle);
   if (at == std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "a secret (" << needle.size()
-                                       << " characters) was found at offset " << at << " of "
-                                       << haystack.size() << " bytes";
+  return ::testing::AssertionFailure()
+         << "a secret (" << needle.size() << " characters) was found at offset " << at << " of "
+         << haystack.size() << " bytes";
 }
 
 ::testing::AssertionResult StartsWith(const std::string& text, const std::string& prefix) {
   if (text.starts_with(prefix)) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << text << "\" does not start with \"" << prefix
-                                       << "\"";
+  return ::testing::AssertionFailure()
+         << "\"" << text << "\" does not start with \"" << prefix << "\"";
 }
 
 std::string str(const json::value& object, std::string_view key) {
@@ -769,9 +771,9 @@ std::string IntegrationTest::create_token(const std::string& org, const std::str
 void IntegrationTest::add_repo(const std::string& org, const std::string& project,
                                const std::string& slug, const std::string& clone_url,
                                bool auto_update_alm) {
-  std::vector<std::string> args{"repo",    "add",  "--org",       org,      "--provider",
-                                "bitbucket_server", "--project", project, "--slug",
-                                slug,      "--clone-url", clone_url};
+  std::vector<std::string> args{
+      "repo",      "add",   "--org",  org,  "--provider",  "bitbucket_server",
+      "--project", project, "--slug", slug, "--clone-url", clone_url};
   if (auto_update_alm) args.push_back("--auto-update-alm");
   cli_ok(args);
 }
@@ -779,9 +781,8 @@ void IntegrationTest::add_repo(const std::string& org, const std::string& projec
 void IntegrationTest::add_job(const std::string& org, const std::string& repo,
                               const std::string& name, const std::string& branches,
                               const std::vector<std::string>& argv) {
-  std::vector<std::string> args{"job",  "add", "--org",      org,      "--repo",
-                                repo,   "--name", name,      "--branches", branches,
-                                "--"};
+  std::vector<std::string> args{"job",    "add", "--org",      org,      "--repo", repo,
+                                "--name", name,  "--branches", branches, "--"};
   args.insert(args.end(), argv.begin(), argv.end());
   cli_ok(args);
 }
@@ -822,8 +823,9 @@ json::value IntegrationTest::wait_processed(const std::string& delivery_id,
       },
       deadline, 40ms);
   if (!ok) {
-    ADD_FAILURE() << "delivery " << delivery_id << " not processed in time; last seen: "
-                  << json::serialize(last) << "\nserver stderr:\n"
+    ADD_FAILURE() << "delivery " << delivery_id
+                  << " not processed in time; last seen: " << json::serialize(last)
+                  << "\nserver stderr:\n"
                   << (server_ ? server_->stderr_text() : std::string());
     return nullptr;
   }

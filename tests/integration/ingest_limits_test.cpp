@@ -34,6 +34,20 @@ class IngestLimitsTest : public IntegrationTest {
     return h;
   }
 
+  /// A push to main padded with an extra member to exactly `size` bytes.
+  static std::string padded_push(std::size_t size) {
+    auto v = json::parse(
+        bitbucket_push_body("ORB", "orbit-tools",
+                            {branch_change("main", "UPDATE", fake_hash("p@1"), fake_hash("p@2"))}));
+    v.as_object()["padding"] = "";
+    const std::size_t base = json::serialize(v).size();
+    EXPECT_LT(base, size);
+    v.as_object()["padding"] = std::string(size - base, 'x');
+    std::string out = json::serialize(v);
+    EXPECT_EQ(out.size(), size);
+    return out;
+  }
+
   void expect_nothing_stored() {
     const auto all = deliveries();
     EXPECT_TRUE(all.empty()) << json::serialize(all);
@@ -63,13 +77,17 @@ TEST_F(IngestLimitsTest, BodyOverTheConfiguredLimitIs413) {
   }
   expect_nothing_stored();
 
-  // A body under the limit still goes through.
-  const std::string small = bitbucket_push_body(
-      "ORB", "orbit-tools", {branch_change("main", "UPDATE", fake_hash("s@1"), fake_hash("s@2"))});
-  ASSERT_LT(small.size(), 2048u);
-  const auto ok = post(url(), headers(small, "application/json"), small);
+  // One byte over is refused, exactly at the limit goes through.
+  const std::string over = padded_push(2049);
+  const auto r = post(url(), headers(over, "application/json"), over);
+  EXPECT_EQ(r.status, 413) << r.describe();
+  expect_nothing_stored();
+  const std::string at_limit = padded_push(2048);
+  const auto ok = post(url(), headers(at_limit, "application/json"), at_limit);
   EXPECT_EQ(ok.status, 202) << ok.describe();
-  EXPECT_EQ(deliveries().size(), 1u);
+  const std::string id = str(ok.json(), "delivery_id");
+  EXPECT_EQ(str(wait_processed(id), "status"), "done");
+  EXPECT_EQ(runs(id).size(), 1u);
 }
 
 TEST_F(IngestLimitsTest, TextPlainIs415) {
@@ -94,6 +112,13 @@ TEST_F(IngestLimitsTest, InvalidJsonIs400) {
   const auto r2 = post(url(), headers(array, "application/json"), array);
   EXPECT_EQ(r2.status, 400) << r2.describe();
   EXPECT_EQ(r2.error_code(), "malformed_payload");
+  // A JSON object that is no Bitbucket push (no repository) is refused while the sender can
+  // still see why.
+  const std::string no_repo = R"({"eventKey":"repo:refs_changed","changes":[]})";
+  const auto r3 = post(url(), headers(no_repo, "application/json"), no_repo);
+  EXPECT_EQ(r3.status, 400) << r3.describe();
+  EXPECT_EQ(r3.error_code(), "malformed_payload");
+  EXPECT_TRUE(Contains(r3.error_message(), "repository"));
   expect_nothing_stored();
 }
 
@@ -130,6 +155,21 @@ TEST_F(IngestLimitsTest, FormEncodedPayloadIsAcceptedWithHmacOverTheRawForm) {
   const auto r3 = post(url(), headers(no_payload, "application/x-www-form-urlencoded"), no_payload);
   EXPECT_EQ(r3.status, 415) << r3.describe();
   EXPECT_EQ(deliveries().size(), 1u);
+}
+
+TEST_F(IngestLimitsTest, UnknownEndpointIs404AndGetIs405) {
+  const std::string body = bitbucket_push_body(
+      "ORB", "orbit-tools", {branch_change("main", "UPDATE", fake_hash("u@1"), fake_hash("u@2"))});
+  const auto r = post(server_->webhook_url("acme", "trigger-everything"),
+                      headers(body, "application/json"), body);
+  EXPECT_EQ(r.status, 404) << r.describe();
+  EXPECT_EQ(r.error_code(), "not_found");
+  const auto g = get(url());
+  EXPECT_EQ(g.status, 405) << g.describe();
+  const auto h = get(server_->base_url() + "/healthz");
+  EXPECT_EQ(h.status, 200);
+  EXPECT_EQ(str(h.json(), "status"), "ok");
+  expect_nothing_stored();
 }
 
 }  // namespace

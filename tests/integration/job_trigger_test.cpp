@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "harness.hpp"
 
@@ -70,7 +71,8 @@ TEST_F(JobTriggerTest, RunsOncePerMatchingRefChangeWithTheDocumentedEnvironment)
 
   const auto d = wait_processed(id);
   EXPECT_EQ(str(d, "status"), "done");
-  EXPECT_EQ(str(d, "reason"), "1 job run: build@main succeeded; no job matches branch hotfix/oxygen");
+  EXPECT_EQ(str(d, "reason"),
+            "1 job run: build@main succeeded; no job matches branch hotfix/oxygen");
 
   const auto list = runs(id);
   ASSERT_EQ(list.size(), 1u) << json::serialize(list);
@@ -265,6 +267,89 @@ TEST_F(JobTriggerTest, SameRequestIdTwiceIsOneDeliveryAndOneRun) {
   EXPECT_EQ(str(other.json(), "status"), "queued");
   EXPECT_NE(str(other.json(), "delivery_id"), first);
   EXPECT_EQ(runs().size(), 1u);
+}
+
+TEST_F(JobTriggerTest, ConcurrentRedeliveriesOfOneRequestIdStoreOneDelivery) {
+  add_job("acme", "ORB/orbit-tools", "build", "main", {"/bin/true"});
+  ASSERT_TRUE(start_server());
+
+  const std::string request_id = new_request_id();
+  const std::string body = bitbucket_push_body(
+      "ORB", "orbit-tools", {branch_change("main", "UPDATE", fake_hash("r@1"), fake_hash("r@2"))});
+  constexpr int kSenders = 8;
+  std::vector<HttpResponse> answers(kSenders);
+  std::vector<std::thread> senders;
+  for (int i = 0; i < kSenders; ++i) {
+    senders.emplace_back([&, i] { answers[i] = send_push("acme", token_, body, request_id); });
+  }
+  for (auto& t : senders) t.join();
+
+  int queued = 0;
+  std::set<std::string> ids;
+  for (const auto& a : answers) {
+    ids.insert(str(a.json(), "delivery_id"));
+    if (a.status == 202) {
+      ++queued;
+      EXPECT_EQ(str(a.json(), "status"), "queued");
+    } else {
+      EXPECT_EQ(a.status, 200) << a.describe();
+      EXPECT_EQ(str(a.json(), "status"), "duplicate");
+    }
+  }
+  EXPECT_EQ(queued, 1);
+  ASSERT_EQ(ids.size(), 1u);
+  const std::string id = *ids.begin();
+  EXPECT_EQ(str(wait_processed(id), "status"), "done");
+  EXPECT_EQ(deliveries().size(), 1u);
+  EXPECT_EQ(runs().size(), 1u);
+}
+
+TEST_F(JobTriggerTest, DeliveriesWithoutRequestIdAreNeverDuplicates) {
+  add_job("acme", "ORB/orbit-tools", "build", "main", {"/bin/true"});
+  ASSERT_TRUE(start_server());
+
+  const std::string body = bitbucket_push_body(
+      "ORB", "orbit-tools", {branch_change("main", "UPDATE", fake_hash("n@1"), fake_hash("n@2"))});
+  std::set<std::string> ids;
+  for (int i = 0; i < 2; ++i) {
+    const auto r = post(server_->webhook_url("acme", kTrigger),
+                        {{"Content-Type", "application/json"},
+                         {"X-Event-Key", "repo:refs_changed"},
+                         {"X-Hub-Signature", sign(token_, body)}},
+                        body);
+    ASSERT_EQ(r.status, 202) << r.describe();
+    ids.insert(str(r.json(), "delivery_id"));
+  }
+  ASSERT_EQ(ids.size(), 2u);
+  for (const auto& id : ids) {
+    const auto d = wait_processed(id);
+    EXPECT_EQ(str(d, "status"), "done");
+    EXPECT_EQ(str(d, "external_id"), "");
+    EXPECT_EQ(runs(id).size(), 1u);
+  }
+}
+
+TEST_F(JobTriggerTest, FailingCommandIsAFailedRunAndIsNotRetried) {
+  add_job("acme", "ORB/orbit-tools", "build", "main",
+          {"/bin/sh", "-c", "echo \"compiler exploded on $COMMITBRIDGE_BRANCH\" >&2; exit 3"});
+  ASSERT_TRUE(start_server());
+
+  const std::string id = accept(bitbucket_push_body(
+      "ORB", "orbit-tools", {branch_change("main", "UPDATE", fake_hash("f@1"), fake_hash("f@2"))}));
+  const auto d = wait_processed(id);
+  EXPECT_EQ(str(d, "status"), "done");
+  EXPECT_EQ(str(d, "reason"), "1 job run: build@main failed");
+  EXPECT_EQ(d.as_object().at("attempts").as_int64(), 1);
+
+  const auto list = runs(id);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(str(list[0], "status"), "failed");
+  ASSERT_TRUE(list[0].as_object().at("exit_code").is_int64());
+  EXPECT_EQ(list[0].as_object().at("exit_code").as_int64(), 3);
+  EXPECT_TRUE(Contains(str(list[0], "output_tail"), "compiler exploded on main"));
+  const std::string log_path = str(list[0], "log_path");
+  ASSERT_FALSE(log_path.empty());
+  EXPECT_TRUE(Contains(read_file(log_path), "compiler exploded on main"));
 }
 
 }  // namespace

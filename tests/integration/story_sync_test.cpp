@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 #include "harness.hpp"
 
@@ -51,7 +52,8 @@ TEST_F(StorySyncTest, PushOfThreeCommitsLinksEachNamedStory) {
   const std::string c1 = git_.commit("ABC-1 add waypoint parser", jonas);
   const auto t2 = git_.next_commit_time();
   const std::string c2 = git_.commit(
-      "ABC-1 ABC-2 feed parsed waypoints to the route solver\n\nThe solver reads the parser output.");
+      "ABC-1 ABC-2 feed parsed waypoints to the route solver\n\nThe solver reads the parser "
+      "output.");
   const std::string c3 = git_.commit("Tidy whitespace in build scripts");
   git_.push("main");
   // A job on main shows that the sync URL never triggers jobs.
@@ -101,7 +103,8 @@ TEST_F(StorySyncTest, PushOfThreeCommitsLinksEachNamedStory) {
   // The same push delivered again (new delivery id) adds no link and no sighting.
   const auto replay = sync({branch_change("main", "UPDATE", base_, c3)});
   EXPECT_EQ(str(replay, "status"), "done");
-  EXPECT_EQ(str(replay, "reason"), "linked 2 of 3 commits to 2 stories (ABC-1, ABC-2), 0 new links");
+  EXPECT_EQ(str(replay, "reason"),
+            "linked 2 of 3 commits to 2 stories (ABC-1, ABC-2), 0 new links");
   const auto again = stories("ABC-1");
   ASSERT_EQ(again.size(), 2u);
   for (const auto& link : again) {
@@ -118,17 +121,16 @@ TEST_F(StorySyncTest, NewBranchLinksOnlyItsOwnCommitsAndLaterSightingsAddUp) {
   ASSERT_TRUE(start_server());
 
   // A new branch: only the commits not on any other branch (not the initial import on main).
-  const auto d =
-      sync({branch_change("feature/ABC-7-heat-shield", "ADD", kZeroHash, c7)});
+  const auto d = sync({branch_change("feature/ABC-7-heat-shield", "ADD", kZeroHash, c7)});
   const std::string first_delivery = last_delivery_;
   EXPECT_EQ(str(d, "status"), "done");
-  EXPECT_EQ(str(d, "reason"), "linked 1 of 1 commits to 1 stories (ABC-7), 1 new links");
+  EXPECT_EQ(str(d, "reason"), "linked 1 of 1 commit to 1 story (ABC-7), 1 new link");
 
   // main is fast-forwarded to the feature commit: the same commit is now seen on main too.
   git_.push("main");
   const auto merged = sync({branch_change("main", "UPDATE", base_, c7)});
   EXPECT_EQ(str(merged, "status"), "done");
-  EXPECT_EQ(str(merged, "reason"), "linked 1 of 1 commits to 1 stories (ABC-7), 0 new links");
+  EXPECT_EQ(str(merged, "reason"), "linked 1 of 1 commit to 1 story (ABC-7), 0 new links");
 
   const auto links = stories("ABC-7");
   ASSERT_EQ(links.size(), 1u) << json::serialize(links);
@@ -144,11 +146,61 @@ TEST_F(StorySyncTest, NewBranchLinksOnlyItsOwnCommitsAndLaterSightingsAddUp) {
   EXPECT_EQ(delivery_by_branch["main"], last_delivery_);
 }
 
+TEST_F(StorySyncTest, SameCommitInTwoRepositoriesIsOneLinkSeenInBoth) {
+  const std::string c = git_.commit("ABC-9 calibrate star tracker");
+  git_.push("main");
+  // A fork with the same history.
+  add_repo("acme", "SAT", "orbit-tools-fork", git_.bare_path().string());
+  ASSERT_TRUE(start_server());
+
+  const auto d1 = sync({branch_change("main", "UPDATE", base_, c)});
+  EXPECT_EQ(str(d1, "reason"), "linked 1 of 1 commit to 1 story (ABC-9), 1 new link");
+  const auto r = send_push(
+      "acme", token_,
+      bitbucket_push_body("SAT", "orbit-tools-fork", {branch_change("main", "UPDATE", base_, c)}),
+      new_request_id(), kSync);
+  ASSERT_EQ(r.status, 202) << r.describe();
+  const auto d2 = wait_processed(str(r.json(), "delivery_id"));
+  EXPECT_EQ(str(d2, "status"), "done");
+  EXPECT_EQ(str(d2, "reason"), "linked 1 of 1 commit to 1 story (ABC-9), 0 new links");
+
+  const auto links = stories("ABC-9");
+  ASSERT_EQ(links.size(), 1u) << json::serialize(links);
+  const auto& seen = links[0].as_object().at("seen").as_array();
+  ASSERT_EQ(seen.size(), 2u) << json::serialize(links);
+  std::set<std::string> repositories;
+  for (const auto& s : seen) {
+    repositories.insert(str(s, "repository"));
+    EXPECT_EQ(str(s, "branch"), "main");
+  }
+  EXPECT_EQ(repositories, (std::set<std::string>{"ORB/orbit-tools", "SAT/orbit-tools-fork"}));
+}
+
 TEST_F(StorySyncTest, DeletedBranchOnSyncUrlLinksNothing) {
   ASSERT_TRUE(start_server());
   const auto d = sync({branch_change("feature/gone", "DELETE", base_, kZeroHash)});
   EXPECT_EQ(str(d, "status"), "ignored");
   EXPECT_EQ(str(d, "reason"), "every ref of the push was deleted");
+}
+
+TEST_F(StorySyncTest, UnreachableCloneUrlFailsAfterTheConfiguredAttempts) {
+  const std::string missing = (tmp_ / "moved-away.git").string();
+  add_repo("acme", "ORB", "ground-station", missing);
+  ASSERT_TRUE(start_server(
+      {{"COMMITBRIDGE_WORKER_MAX_ATTEMPTS", "2"}, {"COMMITBRIDGE_WORKER_RETRY_BACKOFF_MS", "20"}}));
+
+  const auto r = send_push(
+      "acme", token_,
+      bitbucket_push_body("ORB", "ground-station",
+                          {branch_change("main", "UPDATE", fake_hash("gs@1"), fake_hash("gs@2"))}),
+      new_request_id(), kSync);
+  ASSERT_EQ(r.status, 202) << r.describe();
+  const auto d = wait_processed(str(r.json(), "delivery_id"));
+  EXPECT_EQ(str(d, "status"), "failed");
+  EXPECT_EQ(d.as_object().at("attempts").as_int64(), 2);
+  EXPECT_TRUE(StartsWith(str(d, "reason"), "gave up after 2 attempts: "));
+  EXPECT_TRUE(Contains(str(d, "reason"), "git fetch of " + missing + " failed"));
+  EXPECT_TRUE(stories("ABC-1").empty());
 }
 
 }  // namespace

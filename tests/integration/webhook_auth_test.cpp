@@ -152,8 +152,9 @@ TEST_F(WebhookAuthTest, TokenRevokedWhileServerRunsIsRefusedWithinTheCacheTtl) {
 }
 
 TEST_F(WebhookAuthTest, BasicAuthWithTheTokenAsPasswordIsAccepted) {
-  const auto r = post(
-      url(), with(plain_headers(), "Authorization", basic_auth("bitbucket-service", token_)), body_);
+  const auto r =
+      post(url(), with(plain_headers(), "Authorization", basic_auth("bitbucket-service", token_)),
+           body_);
   EXPECT_EQ(r.status, 202) << r.describe();
   EXPECT_EQ(str(r.json(), "status"), "queued");
   EXPECT_FALSE(str(r.json(), "delivery_id").empty());
@@ -198,8 +199,8 @@ TEST_F(WebhookAuthTest, LowerCaseHeaderNamesWork) {
 }
 
 TEST_F(WebhookAuthTest, UnknownOrgIs404AndNothingIsStored) {
-  const auto r = post(url("initech"),
-                      with(plain_headers(), "X-Hub-Signature", sign(token_, body_)), body_);
+  const auto r =
+      post(url("initech"), with(plain_headers(), "X-Hub-Signature", sign(token_, body_)), body_);
   EXPECT_EQ(r.status, 404) << r.describe();
   EXPECT_EQ(r.error_code(), "unknown_org");
   EXPECT_TRUE(Contains(r.error_message(), "initech"));

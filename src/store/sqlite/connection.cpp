@@ -7,8 +7,14 @@ namespace cb::store::sqlite {
 Error sqlite_error(sqlite3* db, std::string_view what) {
   const int code = db != nullptr ? sqlite3_extended_errcode(db) : SQLITE_ERROR;
   const std::string msg = db != nullptr ? sqlite3_errmsg(db) : "no connection";
-  if ((code & 0xff) == SQLITE_CONSTRAINT) {
+  if (code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY) {
     return make_error(ErrorCode::conflict, "already exists", std::string(what) + ": " + msg);
+  }
+  if ((code & 0xff) == SQLITE_CONSTRAINT) {
+    // CHECK, FOREIGN KEY, NOT NULL: the caller passed a record the schema refuses (a bug), not a
+    // name that is taken.
+    return make_error(ErrorCode::internal, "the store refused the record",
+                      std::string(what) + ": " + msg);
   }
   return make_error(ErrorCode::store_unavailable, "the store is unavailable",
                     std::string(what) + ": " + msg);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -273,6 +274,26 @@ TEST_F(CommandRunnerTest, TimeoutStopsTheCommand) {
   EXPECT_EQ(r.signal, SIGTERM);
   EXPECT_GE(r.finished_at_ms - r.started_at_ms, 300);
   EXPECT_LT(r.finished_at_ms - r.started_at_ms, 10'000);
+}
+
+TEST_F(CommandRunnerTest, CancelFlagStopsTheCommandLikeATimeout) {
+  std::atomic<bool> cancel{true};
+  auto spec = spec_of({"sleep", "30"});
+  spec.cancel = &cancel;
+  const auto r = run_ok(spec);
+  EXPECT_TRUE(r.cancelled);
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code, -1);
+  EXPECT_EQ(r.signal, SIGTERM);
+}
+
+TEST_F(CommandRunnerTest, UnsetCancelFlagLetsTheCommandFinish) {
+  std::atomic<bool> cancel{false};
+  auto spec = spec_of({"/bin/sh", "-c", "exit 4"});
+  spec.cancel = &cancel;
+  const auto r = run_ok(spec);
+  EXPECT_FALSE(r.cancelled);
+  EXPECT_EQ(r.exit_code, 4);
 }
 
 TEST_F(CommandRunnerTest, TimeoutKillsTheWholeProcessTree) {
