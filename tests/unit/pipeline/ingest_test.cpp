@@ -16,10 +16,10 @@
 namespace cb::pipeline {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
 using testing::bitbucket_fixture;
+using ::testing::HasSubstr;
 using testing::hub_signature;
+using ::testing::Not;
 using testing::parse_headers;
 using testing::read_file;
 
@@ -200,6 +200,28 @@ TEST_F(IngestTest, SignedBodyThatIsNotJsonIsMalformed) {
   auto plan = ingest_->prepare(request("Northwind", headers, body));
   ASSERT_FALSE(plan.has_value());
   EXPECT_EQ(plan.error().code, ErrorCode::malformed_payload);
+}
+
+TEST_F(IngestTest, SignedJsonThatTheProviderCannotReadIsMalformed) {
+  const std::string body = R"({"eventKey":"repo:refs_changed","changes":"not a list"})";
+  auto headers = push_headers_;
+  headers.push_back(Header{"X-Hub-Signature", hub_signature(token_, body)});
+  auto plan = ingest_->prepare(request("Northwind", headers, body));
+  ASSERT_FALSE(plan.has_value());
+  EXPECT_EQ(plan.error().code, ErrorCode::malformed_payload);
+}
+
+TEST_F(IngestTest, UnknownEventKeyIsAcceptedForTheRecord) {
+  const std::string body = R"({"eventKey":"repo:comment:added","comment":{}})";
+  std::vector<Header> headers{Header{"X-Event-Key", "repo:comment:added"},
+                              Header{"X-Request-Id", "r-1"},
+                              Header{"Content-Type", "application/json"},
+                              Header{"X-Hub-Signature", hub_signature(token_, body)}};
+  auto plan = ingest_->prepare(request("Northwind", headers, body));
+  ASSERT_TRUE(plan.has_value()) << plan.error().message;
+  const auto& d = std::get<store::NewDelivery>(*plan);
+  EXPECT_EQ(d.event_key, "repo:comment:added");
+  EXPECT_EQ(d.status, "queued");
 }
 
 TEST_F(IngestTest, UnrecognisedSenderOnTheGenericUrlIsStoredAsIgnored) {

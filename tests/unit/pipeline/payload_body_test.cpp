@@ -141,9 +141,9 @@ TEST(RecordedHeaderTest, CredentialsAreNeverRecorded) {
 
 TEST(RecordedHeaderTest, DeliveryDescribingHeadersAreRecordedInAnyCase) {
   for (const std::string_view name :
-       {"Content-Type", "content-type", "User-Agent", "X-Event-Key", "X-Request-Id",
-        "x-request-id", "X-GitHub-Event", "X-GitHub-Delivery", "X-Gitlab-Event",
-        "X-Gitlab-Event-UUID", "X-Gitea-Delivery", "X-Attempt-Number"}) {
+       {"Content-Type", "content-type", "User-Agent", "X-Event-Key", "X-Request-Id", "x-request-id",
+        "X-GitHub-Event", "X-GitHub-Delivery", "X-Gitlab-Event", "X-Gitlab-Event-UUID",
+        "X-Gitea-Delivery", "X-Attempt-Number"}) {
     EXPECT_TRUE(is_recorded_header(name)) << name;
   }
 }

@@ -86,8 +86,7 @@ inline auth::SecretBox test_box() { return auth::SecretBox::from_key(std::string
 
 /// A webhook token stored (sealed) for `org_id`; returns its clear text.
 inline std::string add_webhook_token(store::Store& store, const auth::SecretBox& box,
-                                     std::int64_t org_id, const std::string& name,
-                                     UnixMillis now) {
+                                     std::int64_t org_id, const std::string& name, UnixMillis now) {
   const auto parts = auth::generate_token(auth::TokenType::webhook);
   store::TokenRecord t;
   t.org_id = org_id;

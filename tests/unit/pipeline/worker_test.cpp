@@ -19,11 +19,11 @@
 namespace cb::pipeline {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::StartsWith;
 using testing::bitbucket_fixture;
+using ::testing::HasSubstr;
 using testing::parse_headers;
 using testing::read_file;
+using ::testing::StartsWith;
 
 class WorkerTest : public testing::StoreFixture {
  protected:
@@ -153,6 +153,46 @@ TEST_F(WorkerTest, UnreachableMirrorIsRetriedWithBackoffThenGivenUp) {
   EXPECT_EQ(d.attempts, 2);
   EXPECT_THAT(d.reason, StartsWith("gave up after 2 attempts: git fetch of "));
   EXPECT_EQ(worker.drain(), 0u);
+}
+
+TEST_F(WorkerTest, BackoffOfALateAttemptDoesNotOverflow) {
+  // worker.max_attempts may be up to 100 and worker.retry_backoff_ms up to 24 h: base * 2^(n-1)
+  // must not overflow into "due now" (or the past) for a late attempt.
+  add_repository((dir_.path() / "no-such-remote.git").string());
+  persist_fixture("d-1", "sync-alm-commits");
+  for (int i = 0; i < 60; ++i) {  // 60 earlier attempts
+    auto c = store_->claim_next_delivery(clock_.now_ms());
+    ASSERT_TRUE(c.has_value() && c->has_value());
+    ASSERT_TRUE(store_->finish_delivery("d-1", "queued", "earlier attempt", clock_.now_ms(), 0));
+  }
+  Worker worker(*store_, *processor_, clock_, WorkerOptions{100, 86'400'000, 500});
+  EXPECT_EQ(worker.drain(), 1u);  // attempt 61 fails and is put off, not retried at once
+  const auto d = delivery("d-1");
+  EXPECT_EQ(d.status, "queued");
+  EXPECT_EQ(d.attempts, 61);
+  EXPECT_THAT(d.reason, StartsWith("attempt 61 failed, will retry: "));
+  // The wait is capped at kMaxRetryDelayMs (24 h).
+  clock_.advance(kMaxRetryDelayMs - 1);
+  EXPECT_EQ(worker.drain(), 0u);
+  clock_.advance(1);
+  EXPECT_EQ(worker.drain(), 1u);
+  EXPECT_EQ(delivery("d-1").attempts, 62);
+}
+
+TEST_F(WorkerTest, BackoffDoublesPerAttempt) {
+  add_repository((dir_.path() / "no-such-remote.git").string());
+  persist_fixture("d-1", "sync-alm-commits");
+  Worker worker(*store_, *processor_, clock_, WorkerOptions{4, 1000, 500});
+  for (const std::int64_t wait : {1000, 2000, 4000}) {
+    ASSERT_EQ(worker.drain(), 1u);
+    clock_.advance(wait - 1);
+    EXPECT_EQ(worker.drain(), 0u) << wait;
+    clock_.advance(1);
+  }
+  EXPECT_EQ(worker.drain(), 1u);
+  const auto d = delivery("d-1");
+  EXPECT_EQ(d.status, "failed");
+  EXPECT_EQ(d.attempts, 4);
 }
 
 TEST_F(WorkerTest, StartedWorkerProcessesANotifiedDeliveryAndStops) {

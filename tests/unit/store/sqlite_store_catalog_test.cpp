@@ -17,6 +17,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::SqliteStoreTest;
 using testing::TempDir;
 
@@ -236,6 +237,26 @@ TEST_F(SqliteStoreTest, RevokeDoesNotReachIntoAnotherOrg) {
   auto listed = store_->list_tokens(org_.id);
   ASSERT_TRUE(listed.has_value());
   EXPECT_FALSE(listed->front().revoked_at_ms.has_value());
+}
+
+TEST_F(SqliteStoreTest, ConstraintOtherThanUniquenessIsNotReportedAsAConflict) {
+  // A CHECK violation (unknown token type) is not "already exists".
+  auto bad_type = webhook_token(org_.id, "odd", "4444444444444444");
+  bad_type.type = "bogus";
+  auto t = store_->create_token(bad_type);
+  ASSERT_FALSE(t.has_value());
+  EXPECT_EQ(t.error().code, ErrorCode::internal);
+  EXPECT_THAT(t.error().message, Not(HasSubstr("already exists")));
+  EXPECT_THAT(t.error().detail, HasSubstr("CHECK constraint failed"));
+  // Neither is a FOREIGN KEY violation (no such org).
+  auto orphan = webhook_token(org_.id + 1000, "orphan", "5555555555555555");
+  auto o = store_->create_token(orphan);
+  ASSERT_FALSE(o.has_value());
+  EXPECT_EQ(o.error().code, ErrorCode::internal);
+  EXPECT_THAT(o.error().detail, HasSubstr("FOREIGN KEY constraint failed"));
+  auto listed = store_->list_tokens(org_.id);
+  ASSERT_TRUE(listed.has_value());
+  EXPECT_TRUE(listed->empty());
 }
 
 // ---- repositories and jobs ----------------------------------------------------------------------

@@ -509,8 +509,7 @@ std::vector<std::string> ids_of(const std::vector<DeliveryRecord>& rows) {
 
 TEST_F(SqliteStoreTest, ListDeliveriesPagesNewestFirstWithBeforeSeq) {
   for (int i = 1; i <= 5; ++i) {
-    ASSERT_TRUE(
-        persist_and_wait(*store_, make_delivery(org_.id, "d-" + std::to_string(i), "")));
+    ASSERT_TRUE(persist_and_wait(*store_, make_delivery(org_.id, "d-" + std::to_string(i), "")));
   }
   const auto all = all_deliveries(*store_);
   ASSERT_EQ(all.size(), 5u);

@@ -171,8 +171,12 @@ TEST_F(SqliteStoreRunsTest, ListRunsIsNewestFirstAndPagesWithBeforeId) {
 // ---- story links --------------------------------------------------------------------------------
 
 StoryCommit commit_of(std::string key, std::string hash, UnixMillis authored) {
-  return StoryCommit{std::move(key), std::move(hash), "Jun Nakamura", "jun@example.com",
-                     "NWA-512 clamp descent rate", authored};
+  return StoryCommit{std::move(key),
+                     std::move(hash),
+                     "Jun Nakamura",
+                     "jun@example.com",
+                     "NWA-512 clamp descent rate",
+                     authored};
 }
 
 std::vector<std::string> sighting_places(const StoryLinkRecord& link) {
@@ -209,9 +213,8 @@ TEST_F(SqliteStoreRunsTest, LinkStoryIsUniquePerStoryAndCommit) {
   EXPECT_EQ(l.sightings[0].seen_at_ms, 20'000);
 
   // The same commit under another story is another link.
-  auto other_story = store_->link_story(org_.id, repo_.id,
-                                        commit_of("NWA-600", std::string(40, 'c'), 10'000),
-                                        "main", "d-1", 20'000);
+  auto other_story = store_->link_story(
+      org_.id, repo_.id, commit_of("NWA-600", std::string(40, 'c'), 10'000), "main", "d-1", 20'000);
   ASSERT_TRUE(other_story.has_value());
   EXPECT_TRUE(*other_story);
 }
@@ -228,22 +231,22 @@ TEST_F(SqliteStoreRunsTest, SightingsAreRecordedPerRepositoryAndBranch) {
   auto links = store_->story_links(org_.id, "NWA-512");
   ASSERT_TRUE(links.has_value());
   ASSERT_EQ(links->size(), 1u);
-  EXPECT_THAT(sighting_places(links->front()),
-              ElementsAre("NWA/flight-planner@feature/x", "NWA/flight-planner@main",
-                          "NWA/autopilot@main"));
+  EXPECT_THAT(
+      sighting_places(links->front()),
+      ElementsAre("NWA/flight-planner@feature/x", "NWA/flight-planner@main", "NWA/autopilot@main"));
   EXPECT_EQ(links->front().sightings[1].delivery_id, "d-2");
   EXPECT_EQ(links->front().sightings[2].seen_at_ms, 22'000);
 }
 
 TEST_F(SqliteStoreRunsTest, StoryLinksAreNewestFirstAndFilteredByOrg) {
-  ASSERT_TRUE(store_->link_story(org_.id, repo_.id,
-                                 commit_of("NWA-1", std::string(40, 'a'), 1'000), "main", "d", 5));
-  ASSERT_TRUE(store_->link_story(org_.id, repo_.id,
-                                 commit_of("NWA-1", std::string(40, 'c'), 3'000), "main", "d", 5));
-  ASSERT_TRUE(store_->link_story(org_.id, repo_.id,
-                                 commit_of("NWA-1", std::string(40, 'b'), 2'000), "main", "d", 5));
-  ASSERT_TRUE(store_->link_story(org_.id, repo_.id,
-                                 commit_of("NWA-2", std::string(40, 'd'), 9'000), "main", "d", 5));
+  ASSERT_TRUE(store_->link_story(org_.id, repo_.id, commit_of("NWA-1", std::string(40, 'a'), 1'000),
+                                 "main", "d", 5));
+  ASSERT_TRUE(store_->link_story(org_.id, repo_.id, commit_of("NWA-1", std::string(40, 'c'), 3'000),
+                                 "main", "d", 5));
+  ASSERT_TRUE(store_->link_story(org_.id, repo_.id, commit_of("NWA-1", std::string(40, 'b'), 2'000),
+                                 "main", "d", 5));
+  ASSERT_TRUE(store_->link_story(org_.id, repo_.id, commit_of("NWA-2", std::string(40, 'd'), 9'000),
+                                 "main", "d", 5));
 
   auto other = store_->create_org("Southwind", 1);
   ASSERT_TRUE(other.has_value());

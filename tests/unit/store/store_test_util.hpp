@@ -63,9 +63,8 @@ inline NewDelivery make_delivery(std::int64_t org_id, std::string delivery_id,
 inline Result<PersistOutcome> persist_and_wait(Store& store, NewDelivery delivery) {
   auto promise = std::make_shared<std::promise<Result<PersistOutcome>>>();
   auto future = promise->get_future();
-  store.persist_delivery(std::move(delivery), [promise](Result<PersistOutcome> r) {
-    promise->set_value(std::move(r));
-  });
+  store.persist_delivery(std::move(delivery),
+                         [promise](Result<PersistOutcome> r) { promise->set_value(std::move(r)); });
   if (future.wait_for(kWaitLimit) != std::future_status::ready) {
     return fail(ErrorCode::internal, "persist_delivery did not call back in time");
   }
