@@ -4,6 +4,8 @@ set(body "// Generated from src/store/migrations/*.sql; do not edit.\n#include \
 foreach(f IN LISTS FILES)
   get_filename_component(name ${f} NAME_WE)
   string(REGEX MATCH "^[0-9]+" version ${name})
+  # NNNN has leading zeros, which C++ would read as octal: write the decimal value.
+  math(EXPR version "${version}")
   file(READ ${f} sql)
   string(APPEND body "      {${version}, \"${name}\", R\"cbsql(${sql})cbsql\"},\n")
 endforeach()

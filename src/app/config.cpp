@@ -252,7 +252,9 @@ std::string Config::effective_public_url() const {
   std::string url = public_url;
   if (url.empty()) {
     const bool v6 = listen_host.find(':') != std::string::npos;
-    const std::string host = listen_host == "0.0.0.0" ? "127.0.0.1" : listen_host;
+    std::string host = listen_host;
+    if (host == "0.0.0.0") host = "127.0.0.1";
+    if (host == "::") host = "::1";
     url = "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(listen_port);
   }
   while (!url.empty() && url.back() == '/') url.pop_back();

@@ -25,8 +25,7 @@ ProcessOutcome CommitSync::sync(const store::DeliveryRecord& delivery,
   if (auto fetched = mirror->fetch(); !fetched) {
     spdlog::warn("delivery_id={} fetch of {} failed: {}", delivery.delivery_id, repo_name,
                  fetched.error().message);
-    return ProcessOutcome{
-        "failed", "git fetch of " + repo.clone_url + " failed: " + fetched.error().message, true};
+    return ProcessOutcome{"failed", "git " + fetched.error().message, true};
   }
 
   std::size_t commits_seen = 0;

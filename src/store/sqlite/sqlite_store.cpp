@@ -199,17 +199,20 @@ void SqliteStore::close() {
 
 void SqliteStore::persist_delivery(NewDelivery delivery,
                                    std::function<void(Result<PersistOutcome>)> done) {
+  std::optional<Error> refused;
   {
     std::lock_guard lock(queue_mutex_);
     if (stopping_) {
-      done(fail(ErrorCode::store_unavailable, "the server is shutting down"));
-      return;
+      refused = make_error(ErrorCode::store_unavailable, "the server is shutting down");
+    } else if (queue_.size() >= options_.max_queue) {
+      refused = make_error(ErrorCode::queue_full, "the write queue is full; retry shortly");
+    } else {
+      queue_.push_back(Pending{std::move(delivery), std::move(done)});
     }
-    if (queue_.size() >= options_.max_queue) {
-      done(fail(ErrorCode::queue_full, "the write queue is full; retry shortly"));
-      return;
-    }
-    queue_.push_back(Pending{std::move(delivery), std::move(done)});
+  }
+  if (refused) {
+    done(std::unexpected(std::move(*refused)));  // outside the lock: it may call the store
+    return;
   }
   queue_cv_.notify_one();
 }
@@ -248,8 +251,9 @@ void SqliteStore::commit_batch(std::deque<Pending>& batch) {
     CB_TRY_ASSIGN(existing, writer_conn_.prepare(
                                 "SELECT delivery_id, status FROM deliveries WHERE org_id = ? "
                                 "AND endpoint = ? AND external_id = ?"));
-    for (auto& p : batch) {
-      const auto& d = p.delivery;
+    // One savepoint per delivery: a delivery that cannot be stored fails alone instead of
+    // rolling back the whole batch.
+    auto store_one = [&](const NewDelivery& d) -> Result<PersistOutcome> {
       insert.reset();
       insert.bind(1, d.delivery_id)
           .bind(2, d.org_id)
@@ -264,16 +268,28 @@ void SqliteStore::commit_batch(std::deque<Pending>& batch) {
           .bind(11, d.reason)
           .bind(12, d.received_at_ms);
       CB_TRY(insert.run());
-      if (writer_conn_.changes() == 1) {
-        outcomes.emplace_back(PersistOutcome{d.delivery_id, false, d.status});
-        continue;
-      }
+      if (writer_conn_.changes() == 1) return PersistOutcome{d.delivery_id, false, d.status};
       existing.reset();
       existing.bind(1, d.org_id).bind(2, d.endpoint).bind(3, d.external_id);
       CB_TRY_ASSIGN(row, existing.step());
       if (!row) return fail(ErrorCode::internal, "delivery conflict without a row");
-      outcomes.emplace_back(PersistOutcome{existing.text(0), true, existing.text(1)});
+      PersistOutcome dup{existing.text(0), true, existing.text(1)};
       existing.reset();
+      return dup;
+    };
+    for (auto& p : batch) {
+      CB_TRY(writer_conn_.exec("SAVEPOINT delivery"));
+      auto one = store_one(p.delivery);
+      if (!one) {
+        CB_TRY(writer_conn_.exec("ROLLBACK TO delivery"));
+        spdlog::error("delivery {} not stored: {}", p.delivery.delivery_id, one.error().detail);
+        outcomes.emplace_back(fail(ErrorCode::store_unavailable,
+                                   "the store could not commit the delivery; retry shortly",
+                                   one.error().detail));
+      } else {
+        outcomes.emplace_back(std::move(*one));
+      }
+      CB_TRY(writer_conn_.exec("RELEASE delivery"));
     }
     return writer_conn_.exec("COMMIT");
   };

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <future>
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -583,6 +584,55 @@ TEST_F(SqliteStoreTest, PersistedDeliverySurvivesCloseAndReopen) {
   ASSERT_TRUE(again.has_value());
   EXPECT_TRUE(again->duplicate);
   EXPECT_EQ(again->delivery_id, "d-durable");
+}
+
+}  // namespace
+}  // namespace cb::store
+
+namespace cb::store {
+namespace {
+
+TEST(SqliteStoreBatchTest, ADeliveryThatCannotBeStoredFailsAloneInItsBatch) {
+  testing::TempDir dir;
+  auto opened = sqlite::SqliteStore::open(dir.path() / "batch.db", sqlite::WriterOptions{64, 100});
+  ASSERT_TRUE(opened.has_value()) << opened.error().detail;
+  auto& store = **opened;
+  auto org = store.create_org("acme", 1000);
+  ASSERT_TRUE(org.has_value());
+
+  // Hold the writer inside the first callback so that the next three are committed together.
+  std::promise<void> entered;
+  std::promise<void> release;
+  auto release_future = release.get_future().share();
+  store.persist_delivery(make_delivery(org->id, "d-0", "ext-0"),
+                         [&, release_future](Result<PersistOutcome>) {
+                           entered.set_value();
+                           (void)release_future.wait_for(kWaitLimit);
+                         });
+  ASSERT_EQ(entered.get_future().wait_for(kWaitLimit), std::future_status::ready);
+
+  std::mutex mutex;
+  std::map<std::string, Result<PersistOutcome>> results;
+  auto record = [&](std::string id) {
+    return [&, id](Result<PersistOutcome> r) {
+      std::lock_guard lock(mutex);
+      results.emplace(id, std::move(r));
+    };
+  };
+  store.persist_delivery(make_delivery(org->id, "d-1", "ext-1"), record("d-1"));
+  store.persist_delivery(make_delivery(org->id + 999, "d-bad", "ext-2"), record("d-bad"));  // FK
+  store.persist_delivery(make_delivery(org->id, "d-3", "ext-3"), record("d-3"));
+  release.set_value();
+  store.close();
+
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_TRUE(results.at("d-1").has_value());
+  EXPECT_TRUE(results.at("d-3").has_value());
+  ASSERT_FALSE(results.at("d-bad").has_value());
+  EXPECT_EQ(results.at("d-bad").error().code, ErrorCode::store_unavailable);
+  std::set<std::string> stored;
+  for (const auto& row : all_deliveries(store)) stored.insert(row.delivery_id);
+  EXPECT_EQ(stored, (std::set<std::string>{"d-0", "d-1", "d-3"}));
 }
 
 }  // namespace
