@@ -22,8 +22,12 @@ bhttp::status http_status(ErrorCode code) noexcept {
       return bhttp::status::unauthorized;
     case ErrorCode::invalid_token:
       return bhttp::status::unauthorized;
+    case ErrorCode::forbidden:
+      return bhttp::status::forbidden;
     case ErrorCode::payload_too_large:
       return bhttp::status::payload_too_large;
+    case ErrorCode::headers_too_large:
+      return bhttp::status::request_header_fields_too_large;
     case ErrorCode::unsupported_media_type:
       return bhttp::status::unsupported_media_type;
     case ErrorCode::malformed_payload:
@@ -33,6 +37,10 @@ bhttp::status http_status(ErrorCode code) noexcept {
     case ErrorCode::store_unavailable:
       return bhttp::status::service_unavailable;
     case ErrorCode::queue_full:
+      return bhttp::status::service_unavailable;
+    case ErrorCode::rate_limited:
+      return bhttp::status::too_many_requests;
+    case ErrorCode::overloaded:
       return bhttp::status::service_unavailable;
     case ErrorCode::peer_unavailable:
       return bhttp::status::bad_gateway;
@@ -63,7 +71,8 @@ http::Response error_response(const Error& error, unsigned version, bool keep_al
   const auto status = http_status(error.code);
   auto res = json_response(status, boost::json::serialize(outer), version, keep_alive);
   if (status == bhttp::status::service_unavailable || status == bhttp::status::too_many_requests) {
-    res.set(bhttp::field::retry_after, "1");
+    res.set(bhttp::field::retry_after,
+            std::to_string(error.retry_after_s > 0 ? error.retry_after_s : 1));
   }
   if (status == bhttp::status::unauthorized) {
     res.set(bhttp::field::www_authenticate, "Basic realm=\"commitbridge\"");

@@ -44,9 +44,10 @@ std::vector<Header> copy_headers(const http::Request& req) {
 }  // namespace
 
 void add_webhook_routes(http::Router& router, const pipeline::Ingest& ingest, store::Store& store,
-                        std::function<void()> on_persisted) {
-  auto handler = [&ingest, &store, on_persisted](bool enterprise) -> http::Handler {
-    return [&ingest, &store, on_persisted, enterprise](
+                        std::function<void()> on_persisted,
+                        const pipeline::PipelineMetrics* metrics) {
+  auto handler = [&ingest, &store, on_persisted, metrics](bool enterprise) -> http::Handler {
+    return [&ingest, &store, on_persisted, metrics, enterprise](
                http::Request& req, http::RequestContext& ctx) -> asio::awaitable<http::Response> {
       const unsigned version = req.version();
       const bool keep_alive = req.keep_alive();
@@ -70,6 +71,7 @@ void add_webhook_routes(http::Router& router, const pipeline::Ingest& ingest, st
         spdlog::warn("request_id={} org={} endpoint={} refused: {} ({} body bytes) {}",
                      ctx.request_id, ctx.param("org"), ctx.param("endpoint"),
                      to_string(plan.error().code), body_bytes, plan.error().message);
+        if (metrics != nullptr) metrics->count_refusal(to_string(plan.error().code));
         co_return error_response(plan.error(), version, keep_alive);
       }
       if (const auto* ping = std::get_if<pipeline::PingAnswer>(&*plan)) {
@@ -83,11 +85,13 @@ void add_webhook_routes(http::Router& router, const pipeline::Ingest& ingest, st
       const std::string org_name = std::string(ctx.param("org"));
       const std::string event_key = delivery.event_key;
       const std::string external_id = delivery.external_id;
+      const std::string provider = delivery.provider;
       auto outcome = co_await async_persist(store, std::move(delivery), asio::use_awaitable);
       if (!outcome) {
         spdlog::error(
             "request_id={} org={} not persisted: {}", ctx.request_id, org_name,
             outcome.error().detail.empty() ? outcome.error().message : outcome.error().detail);
+        if (metrics != nullptr) metrics->count_refusal(to_string(outcome.error().code));
         co_return error_response(outcome.error(), version, keep_alive);
       }
       boost::json::object body;
@@ -96,12 +100,14 @@ void add_webhook_routes(http::Router& router, const pipeline::Ingest& ingest, st
         body["status"] = "duplicate";
         spdlog::info("request_id={} delivery_id={} org={} duplicate of external id {}",
                      ctx.request_id, outcome->delivery_id, org_name, external_id);
+        if (metrics != nullptr) metrics->count_delivery(org_name, provider, "duplicate");
         co_return json_response(bhttp::status::ok, boost::json::serialize(body), version,
                                 keep_alive);
       }
       body["status"] = outcome->status;
       spdlog::info("request_id={} delivery_id={} org={} event={} stored ({})", ctx.request_id,
                    outcome->delivery_id, org_name, event_key, outcome->status);
+      if (metrics != nullptr) metrics->count_delivery(org_name, provider, outcome->status);
       if (on_persisted) on_persisted();
       co_return json_response(bhttp::status::accepted, boost::json::serialize(body), version,
                               keep_alive);

@@ -6,19 +6,30 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <fstream>
 #include <iostream>
 #include <thread>
 
+#include "admin/admin_service.hpp"
+#include "admin/token_use_flusher.hpp"
+#include "api/admin_routes.hpp"
 #include "api/error_mapping.hpp"
+#include "api/metrics_routes.hpp"
 #include "api/webhook_routes.hpp"
+#include "app/json_log_formatter.hpp"
+#include "app/key_rotation.hpp"
+#include "core/metrics.hpp"
 #include "http/server.hpp"
 #include "pipeline/commit_sync.hpp"
 #include "pipeline/delivery_processor.hpp"
 #include "pipeline/ingest.hpp"
 #include "pipeline/job_dispatch.hpp"
 #include "pipeline/org_directory.hpp"
+#include "pipeline/pipeline_metrics.hpp"
+#include "pipeline/rate_limiter.hpp"
+#include "pipeline/store_probe.hpp"
 #include "pipeline/worker.hpp"
 #include "smartcommit/story_key_pattern.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -28,9 +39,7 @@ namespace cb::app {
 void configure_logging(const Config& config) {
   auto logger = spdlog::stderr_color_mt("commitbridge");
   if (config.log_json) {
-    logger->set_pattern(
-        R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","thread":%t,"message":"%v"})",
-        spdlog::pattern_time_type::utc);
+    logger->set_formatter(std::make_unique<JsonLogFormatter>());  // escapes; a pattern cannot
   } else {
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
   }
@@ -38,8 +47,14 @@ void configure_logging(const Config& config) {
   spdlog::set_default_logger(logger);
 }
 
-Result<std::unique_ptr<Application>> Application::open(const Config& config) {
+Result<std::unique_ptr<Application>> Application::open(const Config& config, bool create) {
   std::error_code ec;
+  if (!create && !std::filesystem::exists(config.database_file(), ec)) {
+    return fail(ErrorCode::not_found,
+                "no commitbridge database at " + config.database_file().string() +
+                    "; give the server's --data-dir (or COMMITBRIDGE_STORAGE_DATA_DIR), or start "
+                    "with `commitbridge org create NAME`");
+  }
   std::filesystem::create_directories(config.data_dir, ec);
   if (ec) {
     return fail(ErrorCode::internal,
@@ -53,7 +68,13 @@ Result<std::unique_ptr<Application>> Application::open(const Config& config) {
     e.message = "cannot open the store " + config.database_file().string() + ": " + e.detail;
     return std::unexpected(std::move(e));
   }
+  if (auto r = recover_key_rotation(config, **store); !r) return std::unexpected(r.error());
   auto box = auth::SecretBox::load_or_create(config.effective_key_file(), config.key);
+  if (box) {
+    // Record which key sealed the secrets, so that a wrong key file is detected, not guessed.
+    auto recorded = (*store)->meta("key_fingerprint");
+    if (recorded && !*recorded) (void)(*store)->set_meta("key_fingerprint", box->key_fingerprint());
+  }
   if (!box) return std::unexpected(box.error());
   return std::unique_ptr<Application>(
       new Application(config, std::shared_ptr<store::Store>(std::move(*store)),
@@ -77,21 +98,55 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
     return 1;
   }
   const auto paths = pipeline::PipelinePaths::under(config_.data_dir);
+  metrics::Registry registry;
+  const auto pipeline_metrics = pipeline::PipelineMetrics::register_in(registry);
+  http::ServerMetrics server_metrics;
+  server_metrics.request_seconds =
+      &registry
+           .histogram("commitbridge_http_request_duration_seconds",
+                      "Time from the end of a request to the end of its answer, in seconds.",
+                      metrics::latency_buckets_seconds())
+           .with({});
+  server_metrics.open_connections =
+      &registry.gauge("commitbridge_http_connections", "HTTP connections being served.").with({});
+  server_metrics.refused_connections =
+      &registry
+           .counter("commitbridge_http_connections_refused_total",
+                    "Connections answered 503 because server.max_connections were open.")
+           .with({});
   pipeline::OrgDirectory orgs(*store_, *box_, clock);
-  pipeline::Ingest ingest(orgs, clock);
+  pipeline::RateLimiter limiter(
+      pipeline::RateLimitOptions{static_cast<double>(config_.org_requests_per_second),
+                                 static_cast<double>(config_.org_burst)},
+      clock);
+  pipeline::Ingest ingest(orgs, clock, &limiter);
+  admin::AdminService admin_service(*store_, *box_, clock);
+  admin::TokenUseFlusher token_uses(admin_service, *store_, std::chrono::seconds(2));
+  ingest.on_token_used([&admin_service](std::int64_t id) { admin_service.record_token_use(id); });
   std::atomic<bool> stopping{false};
   pipeline::JobDispatch jobs(*store_, clock, paths,
                              std::chrono::milliseconds(config_.job_timeout_ms), &stopping);
+  jobs.set_on_run_finished(
+      [&pipeline_metrics](std::string_view status) { pipeline_metrics.count_run(status); });
   pipeline::CommitSync sync(*store_, clock, paths, *pattern);
   pipeline::DeliveryProcessor processor(*store_, jobs, sync);
   pipeline::WorkerOptions worker_options;
   worker_options.max_attempts = config_.max_attempts;
   worker_options.base_backoff_ms = config_.retry_backoff_ms;
+  worker_options.metrics = &pipeline_metrics;
   pipeline::Worker worker(*store_, processor, clock, worker_options);
 
   http::Router router;
   api::add_health_routes(router);
-  api::add_webhook_routes(router, ingest, *store_, [&worker] { worker.notify(); });
+  api::add_webhook_routes(
+      router, ingest, *store_, [&worker] { worker.notify(); }, &pipeline_metrics);
+  // Readiness and the queue-depth gauge come from a probe thread, never from the I/O threads.
+  pipeline::StoreProbe probe(*store_, clock, std::chrono::seconds(1), &pipeline_metrics);
+  probe.check_now();
+  api::add_metrics_route(router, registry);
+  api::add_readiness_route(router, probe, clock, std::chrono::seconds(5));
+  boost::asio::thread_pool admin_pool(2);  // the admin API's store work, off the I/O threads
+  api::add_admin_routes(router, admin_service, admin_pool);
 
   asio::io_context ioc(static_cast<int>(config_.threads));
   http::ServerOptions options;
@@ -99,16 +154,19 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
   options.port = config_.listen_port;
   options.max_body_bytes = config_.max_body_bytes;
   options.max_header_bytes = config_.max_header_bytes;
+  options.max_header_count = config_.max_header_count;
+  options.max_connections = config_.max_connections;
   options.header_timeout = std::chrono::milliseconds(config_.header_timeout_ms);
   options.body_timeout = std::chrono::milliseconds(config_.body_timeout_ms);
   options.idle_timeout = std::chrono::milliseconds(config_.idle_timeout_ms);
-  http::Server server(ioc, options, router, api::error_response);
+  http::Server server(ioc, options, router, api::error_response, server_metrics);
   auto port = server.start();
   if (!port) {
     spdlog::error("{}", port.error().message);
     return 1;
   }
   worker.start();
+  probe.start();
 
   Config shown = config_;
   shown.listen_port = *port;
@@ -156,6 +214,9 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
 
   stopping.store(true);  // stops a running job command (its run becomes interrupted)
   worker.stop();
+  probe.stop();
+  admin_pool.join();
+  token_uses.stop();
   if (auto* sqlite = dynamic_cast<store::sqlite::SqliteStore*>(store_.get())) sqlite->close();
   spdlog::info("commitbridge stopped");
   return 0;

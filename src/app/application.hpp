@@ -14,9 +14,12 @@ namespace cb::app {
 /// The store and key of one data directory, shared by `serve` and the other CLI commands.
 class Application {
  public:
-  /// Creates the data directory, opens (migrating) the SQLite store and loads or creates the
-  /// secret key. Errors: store_unavailable, invalid_argument (bad key), internal (file system).
-  [[nodiscard]] static Result<std::unique_ptr<Application>> open(const Config& config);
+  /// Opens (migrating) the SQLite store and loads the secret key. With `create`, a missing data
+  /// directory, database and key file are created (0700 / 0600); without, a missing database is
+  /// not_found (so that a mistyped --data-dir does not silently start an empty one).
+  /// Errors: not_found, store_unavailable, invalid_argument (bad key), internal (file system).
+  [[nodiscard]] static Result<std::unique_ptr<Application>> open(const Config& config,
+                                                                 bool create = true);
 
   [[nodiscard]] const Config& config() const { return config_; }
   [[nodiscard]] store::Store& store() { return *store_; }

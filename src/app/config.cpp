@@ -75,6 +75,14 @@ std::vector<Setting> settings() {
        [](Config& c, const std::string& v) {
          return assign_int(c.max_header_bytes, v, "server.max_header_bytes", 1024, 1 << 20);
        }},
+      {"server", "max_header_count", K::integer,
+       [](Config& c, const std::string& v) {
+         return assign_int(c.max_header_count, v, "server.max_header_count", 8, 10'000);
+       }},
+      {"server", "max_connections", K::integer,
+       [](Config& c, const std::string& v) {
+         return assign_int(c.max_connections, v, "server.max_connections", 1, 1'000'000);
+       }},
       {"server", "header_timeout_ms", K::integer,
        [](Config& c, const std::string& v) {
          return assign_int(c.header_timeout_ms, v, "server.header_timeout_ms", 100, kMaxMs);
@@ -96,6 +104,15 @@ std::vector<Setting> settings() {
       {"storage", "write_queue_max", K::integer,
        [](Config& c, const std::string& v) {
          return assign_int(c.write_queue_max, v, "storage.write_queue_max", 1, 10'000'000);
+       }},
+      {"limits", "org_requests_per_second", K::integer,
+       [](Config& c, const std::string& v) {
+         return assign_int(c.org_requests_per_second, v, "limits.org_requests_per_second", 0,
+                           1'000'000);
+       }},
+      {"limits", "org_burst", K::integer,
+       [](Config& c, const std::string& v) {
+         return assign_int(c.org_burst, v, "limits.org_burst", 1, 10'000'000);
        }},
       {"security", "key_file", K::path,
        [](Config& c, const std::string& v) -> Result<void> {

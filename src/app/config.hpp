@@ -22,12 +22,17 @@ struct Config {
   unsigned threads = 2;    ///< I/O threads
   std::size_t max_body_bytes = 25 * 1024 * 1024;
   std::size_t max_header_bytes = 64 * 1024;
+  std::size_t max_header_count = 100;  ///< more header fields get 431
+  std::size_t max_connections = 1024;  ///< more get 503 + Retry-After and are closed
   std::int64_t header_timeout_ms = 10'000;
   std::int64_t body_timeout_ms = 60'000;
   std::int64_t idle_timeout_ms = 60'000;
   // [storage]
   std::filesystem::path data_dir = "commitbridge-data";
   std::size_t write_queue_max = 10'000;
+  // [limits]
+  std::int64_t org_requests_per_second = 200;  ///< per-org token bucket rate; 0 = no limit
+  std::int64_t org_burst = 400;                ///< per-org bucket capacity
   // [security]
   std::filesystem::path key_file;  ///< default <data_dir>/secret.key
   std::string key;                 ///< 32-byte key as hex or base64 (usually from the environment)

@@ -228,8 +228,9 @@ Result<AuthOutcome> check_token(std::span<const WebhookCredential> tokens, UnixM
   }
   for (const auto& c : tokens) {
     if (c.public_id != parts->public_id) continue;
-    // A wrong secret reads like an unknown token: the public id alone proves nothing.
-    if (!constant_time_equals(c.secret, parts->secret)) break;
+    // A wrong secret reads like an unknown token: the public id alone proves nothing. Several
+    // credentials may share a public id (the previous secret of a rotated token).
+    if (!constant_time_equals(c.secret, parts->secret)) continue;
     if (!is_active_webhook(c, now_ms)) {
       return fail(ErrorCode::invalid_token,
                   where + ": " + std::string(inactive_reason(c, now_ms)) + id);

@@ -23,16 +23,27 @@ struct CommonOptions {
 void add_common_options(CLI::App& command, CommonOptions& options);
 
 /// Loads the configuration and opens the data directory; prints the error and returns null on
-/// failure.
-[[nodiscard]] std::unique_ptr<app::Application> open_application(const CommonOptions& options);
+/// failure. Only commands that may start a new data directory pass `create` (serve, org create,
+/// admin-token create); the others refuse a directory without a database.
+[[nodiscard]] std::unique_ptr<app::Application> open_application(const CommonOptions& options,
+                                                                  bool create = false);
 
 /// Prints "error: <message>" on stderr and returns 1.
 int report(const Error& error);
 
-/// Registers org, token, repo and job commands. Each sets `action` when chosen.
+/// Registers org, token, audit, admin-token and keys commands. Each sets `action` when chosen.
+void add_org_token_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
+/// Registers repo and job commands. Each sets `action` when chosen.
 void add_admin_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
 /// Registers runs, deliveries and stories commands.
 void add_report_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
+
+/// The actor recorded in the audit log for CLI changes: "cli:<login name>".
+[[nodiscard]] std::string cli_actor_name();
+
+/// The webhook URL of an org's endpoint under the configured public base URL.
+[[nodiscard]] std::string webhook_url(const app::Config& config, const std::string& org,
+                                      std::string_view endpoint);
 
 /// Formats milliseconds since the epoch as ISO-8601 UTC, or "-" when absent.
 [[nodiscard]] std::string time_or_dash(std::optional<UnixMillis> t);

@@ -1,5 +1,7 @@
 #include "cli/main_command.hpp"
 
+#include <sys/stat.h>
+
 #include <iostream>
 
 #include "cli/context.hpp"
@@ -16,7 +18,7 @@ void add_common_options(CLI::App& command, CommonOptions& options) {
       ->option_text("FILE");
 }
 
-std::unique_ptr<app::Application> open_application(const CommonOptions& options) {
+std::unique_ptr<app::Application> open_application(const CommonOptions& options, bool create) {
   app::ConfigOverrides overrides;
   if (options.data_dir) overrides.data_dir = *options.data_dir;
   if (options.config_file) overrides.config_file = *options.config_file;
@@ -26,7 +28,7 @@ std::unique_ptr<app::Application> open_application(const CommonOptions& options)
     report(config.error());
     return nullptr;
   }
-  auto application = app::Application::open(*config);
+  auto application = app::Application::open(*config, create);
   if (!application) {
     report(application.error());
     return nullptr;
@@ -39,9 +41,21 @@ int report(const Error& error) {
   return 1;
 }
 
+std::string cli_actor_name() {
+  const char* u = std::getenv("USER");
+  return std::string("cli:") + (u != nullptr ? u : "unknown");
+}
+
+std::string webhook_url(const app::Config& config, const std::string& org,
+                        std::string_view endpoint) {
+  return config.effective_public_url() + "/api/webhook/v2/" + org + "/enterprise/" +
+         std::string(endpoint);
+}
+
 std::string time_or_dash(std::optional<UnixMillis> t) { return t ? format_utc(*t) : "-"; }
 
 int run_main(int argc, char** argv) {
+  ::umask(0077);  // the data directory holds secrets: files 0600, directories 0700
   CLI::App root{
       "commitbridge: receives source-control webhooks, triggers CI jobs and links commits to "
       "ALM stories."};
@@ -60,7 +74,7 @@ int run_main(int argc, char** argv) {
       ->option_text("FILE");
   serve->callback([&] {
     action = [&]() -> int {
-      auto application = open_application(common);
+      auto application = open_application(common, /*create=*/true);
       if (!application) return 1;
       app::configure_logging(application->config());
       std::optional<std::filesystem::path> pf;
@@ -69,6 +83,7 @@ int run_main(int argc, char** argv) {
     };
   });
 
+  add_org_token_commands(root, common, action);
   add_admin_commands(root, common, action);
   add_report_commands(root, common, action);
 

@@ -18,8 +18,12 @@ std::string_view to_string(ErrorCode code) noexcept {
       return "invalid_signature";
     case ErrorCode::invalid_token:
       return "invalid_token";
+    case ErrorCode::forbidden:
+      return "forbidden";
     case ErrorCode::payload_too_large:
       return "payload_too_large";
+    case ErrorCode::headers_too_large:
+      return "headers_too_large";
     case ErrorCode::unsupported_media_type:
       return "unsupported_media_type";
     case ErrorCode::malformed_payload:
@@ -30,6 +34,10 @@ std::string_view to_string(ErrorCode code) noexcept {
       return "store_unavailable";
     case ErrorCode::queue_full:
       return "queue_full";
+    case ErrorCode::rate_limited:
+      return "rate_limited";
+    case ErrorCode::overloaded:
+      return "overloaded";
     case ErrorCode::peer_unavailable:
       return "peer_unavailable";
     case ErrorCode::internal:

@@ -17,12 +17,16 @@ enum class ErrorCode {
   malformed_credentials,   ///< a credential header is present but cannot be read
   invalid_signature,       ///< an HMAC signature matches no active webhook token of the org
   invalid_token,           ///< a Basic/Bearer token is unknown, revoked, expired or of another org
+  forbidden,               ///< authenticated, but not allowed (another org, wrong token type)
   payload_too_large,       ///< the body exceeds the configured limit
+  headers_too_large,       ///< the header block exceeds the configured size or field count
   unsupported_media_type,  ///< the body is neither JSON nor form-encoded `payload=`
   malformed_payload,       ///< the body cannot be parsed as the provider's format
   conflict,                ///< a unique name is already taken
   store_unavailable,       ///< the store cannot be written right now
   queue_full,              ///< the write queue is full (back-pressure)
+  rate_limited,            ///< the org sent more requests than its rate limit allows
+  overloaded,              ///< the server is at a capacity limit (open connections)
   peer_unavailable,        ///< an outbound peer (git remote, Jira) did not answer
   internal,                ///< a bug or an unexpected failure
 };
@@ -36,6 +40,9 @@ struct Error {
   ErrorCode code = ErrorCode::internal;
   std::string message;
   std::string detail;
+  /// Seconds the caller should wait before retrying (HTTP `Retry-After` of a 429 or 503);
+  /// 0 means the API's default of 1 s.
+  unsigned retry_after_s = 0;
 };
 
 /// Builds an Error.

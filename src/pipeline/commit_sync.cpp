@@ -32,8 +32,9 @@ ProcessOutcome CommitSync::sync(const store::DeliveryRecord& delivery,
   std::size_t links_new = 0;
   std::set<std::string> stories;
   std::set<std::string> linked_commits;
+  std::set<std::string> seen_refs;  // a ref listed twice in one push is one ref change
   for (const auto& change : push.changes) {
-    if (change.type == RefChangeType::remove) continue;
+    if (change.type == RefChangeType::remove || !seen_refs.insert(change.ref_id).second) continue;
     auto commits = mirror->commits_for_ref_change(change.ref_id, change.from_hash, change.to_hash);
     if (!commits) {
       return ProcessOutcome{

@@ -63,6 +63,24 @@ Result<IngestPlan> Ingest::prepare(IngestRequest request) const {
   if (ping && !auth::has_credentials(raw)) return IngestPlan{PingAnswer{false}};
   auto outcome = auth::authenticate_webhook(raw, (*org)->tokens, raw.received_at_ms);
   if (!outcome) return std::unexpected(outcome.error());
+  if (on_token_used_) on_token_used_(outcome->token_id);
+  // The rate limit applies after authentication, on purpose: a flood without the org's token
+  // must not use up the org's budget and lock its real sender out (that flood costs one HMAC
+  // per request and is bounded by server.max_connections instead); and only authenticated
+  // requests create a bucket, so the limiter's memory is bounded by the number of orgs.
+  if (limiter_ != nullptr) {
+    if (const auto decision = limiter_->acquire((*org)->org.id); !decision.allowed) {
+      Error e = make_error(
+          ErrorCode::rate_limited,
+          "org '" + (*org)->org.name + "' is over its limit of " +
+              std::to_string(static_cast<long long>(limiter_->options().requests_per_second)) +
+              " requests per second (burst " +
+              std::to_string(static_cast<long long>(limiter_->options().burst)) +
+              "); retry after " + std::to_string(decision.retry_after_s) + " s");
+      e.retry_after_s = static_cast<unsigned>(decision.retry_after_s);
+      return std::unexpected(std::move(e));
+    }
+  }
   if (ping) return IngestPlan{PingAnswer{true}};
 
   auto json = json_payload(raw.header("Content-Type"), raw.body);

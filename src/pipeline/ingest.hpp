@@ -2,6 +2,7 @@
 // The ingest decision: org → authenticate → content check → the delivery to persist.
 // Runs on an I/O thread; persisting is the caller's asynchronous step.
 
+#include <functional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "core/raw_delivery.hpp"
 #include "pipeline/endpoint.hpp"
 #include "pipeline/org_directory.hpp"
+#include "pipeline/rate_limiter.hpp"
 #include "store/records.hpp"
 
 namespace cb::pipeline {
@@ -37,18 +39,28 @@ using IngestPlan = std::variant<PingAnswer, store::NewDelivery>;
 [[nodiscard]] bool is_recorded_header(std::string_view name) noexcept;
 
 /// Decides what to do with a webhook request. Errors: unknown_org, missing_credentials,
-/// malformed_credentials, invalid_signature, invalid_token, unsupported_media_type,
-/// malformed_payload (also when the provider cannot parse the payload), store_unavailable (org
-/// lookup). A failed request stores nothing.
+/// malformed_credentials, invalid_signature, invalid_token, rate_limited (with
+/// Error::retry_after_s), unsupported_media_type, malformed_payload (also when the provider
+/// cannot parse the payload), store_unavailable (org lookup). A failed request stores nothing.
 class Ingest {
  public:
-  Ingest(OrgDirectory& orgs, const Clock& clock) : orgs_(orgs), clock_(clock) {}
+  /// `limiter` (optional, not owned) applies the per-org rate limit to authenticated requests.
+  Ingest(OrgDirectory& orgs, const Clock& clock, RateLimiter* limiter = nullptr)
+      : orgs_(orgs), clock_(clock), limiter_(limiter) {}
 
   [[nodiscard]] Result<IngestPlan> prepare(IngestRequest request) const;
+
+  /// Called with the token id of every authenticated request (for the batched last_used_at
+  /// update); set before the server starts.
+  void on_token_used(std::function<void(std::int64_t token_id)> callback) {
+    on_token_used_ = std::move(callback);
+  }
 
  private:
   OrgDirectory& orgs_;
   const Clock& clock_;
+  RateLimiter* limiter_;
+  std::function<void(std::int64_t)> on_token_used_;
 };
 
 /// A random UUID (version 4), lower-case, e.g. "3b0c5e1a-...". Used as our delivery id.

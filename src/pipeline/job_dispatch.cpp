@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <fstream>
+#include <set>
 #include <system_error>
 
 #include "connectors/command_runner.hpp"
@@ -54,7 +55,10 @@ ProcessOutcome JobDispatch::dispatch(const store::DeliveryRecord& delivery,
   std::vector<std::string> why_not;
   std::vector<store::JobRunRecord> to_run;
   std::size_t matched = 0;
+  std::set<std::string> seen_refs;  // a ref listed twice in one push is one ref change
+  std::vector<std::string> earlier;   // runs an earlier attempt already started
   for (const auto& change : push.changes) {
+    if (!seen_refs.insert(change.ref_id).second) continue;
     if (change.type == RefChangeType::remove) {
       why_not.push_back(std::string(change.ref_type == RefType::tag ? "tag " : "branch ") +
                         change.display_id + " was deleted");
@@ -88,7 +92,12 @@ ProcessOutcome JobDispatch::dispatch(const store::DeliveryRecord& delivery,
       auto created = store_.create_job_run(run);
       if (!created) return ProcessOutcome{"failed", created.error().message, true};
       // A run that exists already was started by an earlier attempt: never start it twice.
-      if (created->first.status == store::kRunQueued) to_run.push_back(created->first);
+      if (created->first.status == store::kRunQueued) {
+        to_run.push_back(created->first);
+      } else {
+        earlier.push_back(job.name + "@" + change.display_id + " " + created->first.status +
+                          " (not started again)");
+      }
     }
     if (!any) {
       if (jobs->empty()) {
@@ -167,6 +176,7 @@ ProcessOutcome JobDispatch::dispatch(const store::DeliveryRecord& delivery,
     if (auto r = store_.finish_run(run.id, status, exit_code, clock_.now_ms(), tail); !r) {
       return ProcessOutcome{"failed", r.error().message, true};
     }
+    if (on_run_finished_) on_run_finished_(status);
     spdlog::info("delivery_id={} run {} of job {} {} (exit {})", delivery.delivery_id, run.id,
                  job->name, status, exit_code ? std::to_string(*exit_code) : "none");
     summary.push_back(job->name + "@" + run.branch + " " + status);
@@ -178,6 +188,7 @@ ProcessOutcome JobDispatch::dispatch(const store::DeliveryRecord& delivery,
     }
   }
   std::string reason = std::to_string(matched) + (matched == 1 ? " job run" : " job runs");
+  summary.insert(summary.end(), earlier.begin(), earlier.end());
   if (!summary.empty()) reason += ": " + join(summary, ", ");
   if (!why_not.empty()) reason += "; " + join(why_not, "; ");
   return ProcessOutcome{"done", reason};

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <string_view>
 
 #include "core/clock.hpp"
 #include "core/event.hpp"
@@ -35,12 +37,19 @@ class JobDispatch {
                                         const store::RepositoryRecord& repo, const PushEvent& push,
                                         const std::string& payload_json);
 
+  /// Called with the status (succeeded, failed, interrupted) of every run this dispatcher
+  /// finished and recorded (for metrics). Set before the worker starts.
+  void set_on_run_finished(std::function<void(std::string_view status)> f) {
+    on_run_finished_ = std::move(f);
+  }
+
  private:
   store::Store& store_;
   const Clock& clock_;
   PipelinePaths paths_;
   std::chrono::milliseconds job_timeout_;
   const std::atomic<bool>* stop_;
+  std::function<void(std::string_view)> on_run_finished_;
 };
 
 }  // namespace cb::pipeline

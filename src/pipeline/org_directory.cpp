@@ -24,10 +24,15 @@ void OrgDirectory::invalidate() {
 Result<std::shared_ptr<const OrgCredentials>> OrgDirectory::lookup(const std::string& org_name) {
   const std::string key = ascii_lower(org_name);
   const UnixMillis now = clock_.now_ms();
+  // The epoch is read before loading: an entry is tagged with an epoch no newer than its data,
+  // so a change committed meanwhile makes the next lookup reload.
+  auto epoch = store_.token_epoch();
+  if (!epoch) return std::unexpected(epoch.error());
   {
     std::lock_guard lock(mutex_);
     auto it = cache_.find(key);
-    if (it != cache_.end() && now - it->second.loaded_at_ms < ttl_.count()) {
+    if (it != cache_.end() && it->second.epoch == *epoch &&
+        now - it->second.loaded_at_ms < ttl_.count()) {
       return it->second.value;
     }
   }
@@ -35,7 +40,7 @@ Result<std::shared_ptr<const OrgCredentials>> OrgDirectory::lookup(const std::st
   if (!loaded) return loaded;
   std::lock_guard lock(mutex_);
   if (cache_.size() > 10000) cache_.clear();  // bound memory under unknown-org floods
-  cache_[key] = Entry{*loaded, now};
+  cache_[key] = Entry{*loaded, now, *epoch};
   return loaded;
 }
 
@@ -64,6 +69,17 @@ Result<std::shared_ptr<const OrgCredentials>> OrgDirectory::load(const std::stri
         continue;
       }
       c.secret = std::move(*secret);
+      // A rotated token's previous secret stays valid until the end of its grace period.
+      if (!t.previous_secret_sealed.empty() && t.previous_valid_until_ms) {
+        auto previous = box_.open(t.previous_secret_sealed, t.public_id);
+        if (previous) {
+          auth::WebhookCredential p = c;
+          p.secret = std::move(*previous);
+          p.expires_at_ms = t.expires_at_ms ? std::min(*t.expires_at_ms, *t.previous_valid_until_ms)
+                                            : *t.previous_valid_until_ms;
+          creds->tokens.push_back(std::move(p));
+        }
+      }
     }
     creds->tokens.push_back(std::move(c));
   }

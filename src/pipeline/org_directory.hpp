@@ -24,12 +24,14 @@ struct OrgCredentials {
   std::vector<auth::WebhookCredential> tokens;
 };
 
-/// Caches OrgCredentials per org name (case-insensitive) for `ttl`. A revoked or new token is
-/// seen by the ingest path at the latest `ttl` after the change.
+/// Caches OrgCredentials per org name (case-insensitive). Every lookup compares the store's token
+/// epoch (bumped by any token or org change, also by another process such as the CLI), so a
+/// revoked, rotated or new token takes effect on the next request; `ttl` bounds an entry's age
+/// in any case.
 class OrgDirectory {
  public:
   OrgDirectory(store::Store& store, const auth::SecretBox& box, const Clock& clock,
-               std::chrono::milliseconds ttl = std::chrono::milliseconds(1000));
+               std::chrono::milliseconds ttl = std::chrono::milliseconds(60'000));
 
   /// The org and its tokens; nullptr when no org has this name. Errors: store_unavailable.
   [[nodiscard]] Result<std::shared_ptr<const OrgCredentials>> lookup(const std::string& org_name);
@@ -41,6 +43,7 @@ class OrgDirectory {
   struct Entry {
     std::shared_ptr<const OrgCredentials> value;
     UnixMillis loaded_at_ms = 0;
+    std::int64_t epoch = 0;  ///< token epoch read before the entry was loaded
   };
   [[nodiscard]] Result<std::shared_ptr<const OrgCredentials>> load(const std::string& org_name);
 

@@ -43,7 +43,9 @@ Result<std::string> json_payload(std::string_view content_type, std::string_view
   if (mt == "application/x-www-form-urlencoded") {
     auto params = boost::urls::parse_query(body);
     if (!params) {
-      return fail(ErrorCode::malformed_payload, "form-encoded body cannot be parsed");
+      return fail(ErrorCode::malformed_payload,
+                  "form-encoded body cannot be parsed; to send JSON, set Content-Type: "
+                  "application/json (curl --data-binary sends a form type unless told)");
     }
     for (auto param : *params) {
       if (param.key == "payload" && param.has_value) {

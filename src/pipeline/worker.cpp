@@ -77,6 +77,9 @@ bool Worker::process_one() {
   if (auto r = store_.finish_delivery(d.delivery_id, status, reason, clock_.now_ms(), next_attempt);
       !r) {
     spdlog::error("delivery_id={} cannot record outcome: {}", d.delivery_id, r.error().detail);
+  } else if (options_.metrics != nullptr) {
+    options_.metrics->count_delivery(d.org_name, d.provider,
+                                     status == store::kStatusQueued ? "retrying" : status);
   }
   return true;
 }

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "pipeline/delivery_processor.hpp"
+#include "pipeline/pipeline_metrics.hpp"
 
 namespace cb::pipeline {
 
@@ -19,6 +20,8 @@ struct WorkerOptions {
   int max_attempts = 5;                 ///< then the delivery is failed for good
   std::int64_t base_backoff_ms = 2000;  ///< attempt n waits base * 2^(n-1), at most 24 h
   std::int64_t poll_interval_ms = 500;  ///< idle wait when not notified
+  /// Counts each outcome in commitbridge_deliveries_total when set (not owned).
+  const PipelineMetrics* metrics = nullptr;
 };
 
 /// One background thread processing deliveries in arrival order.

@@ -18,6 +18,12 @@ struct OrgRecord {
   UnixMillis created_at_ms = 0;
 };
 
+/// A page request: items after `after_id` in ascending id order, at most `limit`.
+struct PageQuery {
+  std::int64_t after_id = 0;
+  std::size_t limit = 50;
+};
+
 /// A token row. Exactly one of secret_sealed (webhook: AES-256-GCM sealed secret) and
 /// secret_sha256 (api: SHA-256 of the secret) is set. Neither is ever shown to a user.
 struct TokenRecord {
@@ -34,6 +40,38 @@ struct TokenRecord {
   std::optional<UnixMillis> last_used_at_ms;
   std::optional<UnixMillis> expires_at_ms;
   std::optional<UnixMillis> revoked_at_ms;
+  /// After a rotation: the previous secret (sealed or hashed like the current one), accepted
+  /// until previous_valid_until_ms (exclusive).
+  std::string previous_secret_sealed;
+  std::string previous_secret_sha256;
+  std::optional<UnixMillis> previous_valid_until_ms;
+  std::optional<UnixMillis> rotated_at_ms;
+};
+
+/// A server admin token (manages orgs); created on the host with `commitbridge admin-token
+/// create`. Only the SHA-256 of the secret is stored.
+struct AdminTokenRecord {
+  std::int64_t id = 0;
+  std::string name;
+  std::string public_id;
+  std::string secret_sha256;
+  UnixMillis created_at_ms = 0;
+  std::string created_by;
+  std::optional<UnixMillis> last_used_at_ms;
+  std::optional<UnixMillis> expires_at_ms;
+  std::optional<UnixMillis> revoked_at_ms;
+};
+
+/// One entry of the audit log of org and token changes.
+struct AuditEvent {
+  std::int64_t id = 0;
+  std::optional<std::int64_t> org_id;
+  std::string actor;           ///< e.g. "token:3f2a…", "admin-token:…", "cli:alice"
+  std::string action;          ///< e.g. "org.create", "token.revoke"
+  std::string target;          ///< e.g. the token's public id
+  std::string detail;          ///< JSON object text with non-secret facts
+  std::string remote_address;  ///< client address, empty from the CLI
+  UnixMillis created_at_ms = 0;
 };
 
 /// A registered repository; payloads are matched by provider, project key and slug

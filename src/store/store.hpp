@@ -36,6 +36,11 @@ class Store {
   [[nodiscard]] virtual Result<OrgRecord> create_org(const std::string& name, UnixMillis now) = 0;
   [[nodiscard]] virtual Result<std::optional<OrgRecord>> find_org(const std::string& name) = 0;
   [[nodiscard]] virtual Result<std::vector<OrgRecord>> list_orgs() = 0;
+  /// Live orgs by ascending id, one page.
+  [[nodiscard]] virtual Result<std::vector<OrgRecord>> list_orgs_page(const PageQuery& page) = 0;
+  /// Deletes an org (soft: its name is freed, its data kept) and revokes all its tokens, in one
+  /// transaction. not_found when absent.
+  [[nodiscard]] virtual Result<void> delete_org(std::int64_t org_id, UnixMillis now) = 0;
 
   // Tokens.
   [[nodiscard]] virtual Result<TokenRecord> create_token(const TokenRecord& token) = 0;
@@ -44,6 +49,56 @@ class Store {
   [[nodiscard]] virtual Result<TokenRecord> revoke_token(std::int64_t org_id,
                                                          const std::string& name,
                                                          UnixMillis now) = 0;
+  /// The org's tokens by ascending id, one page.
+  [[nodiscard]] virtual Result<std::vector<TokenRecord>> list_tokens_page(
+      std::int64_t org_id, const PageQuery& page) = 0;
+  /// The token with this public id (any org); nullopt when absent.
+  [[nodiscard]] virtual Result<std::optional<TokenRecord>> find_token(
+      const std::string& public_id) = 0;
+  /// Revokes the token with this id (idempotent: the first revocation time stays).
+  [[nodiscard]] virtual Result<TokenRecord> revoke_token_by_id(std::int64_t token_id,
+                                                               UnixMillis now) = 0;
+  /// Replaces the token's secret: the current one becomes the previous one, accepted until
+  /// `previous_valid_until` (which may equal `now`: no grace).
+  [[nodiscard]] virtual Result<TokenRecord> rotate_token(std::int64_t token_id,
+                                                         const std::string& secret_sealed,
+                                                         const std::string& secret_sha256,
+                                                         UnixMillis previous_valid_until,
+                                                         UnixMillis now) = 0;
+  /// Sets last_used_at of many tokens in one transaction (token id, time).
+  [[nodiscard]] virtual Result<void> touch_tokens(
+      const std::vector<std::pair<std::int64_t, UnixMillis>>& uses) = 0;
+  /// A number that changes whenever a token or org changes (also from another process).
+  [[nodiscard]] virtual Result<std::int64_t> token_epoch() = 0;
+
+  // Server admin tokens.
+  [[nodiscard]] virtual Result<AdminTokenRecord> create_admin_token(
+      const AdminTokenRecord& token) = 0;
+  [[nodiscard]] virtual Result<std::optional<AdminTokenRecord>> find_admin_token(
+      const std::string& public_id) = 0;
+  [[nodiscard]] virtual Result<std::vector<AdminTokenRecord>> list_admin_tokens() = 0;
+  [[nodiscard]] virtual Result<AdminTokenRecord> revoke_admin_token(const std::string& name,
+                                                                    UnixMillis now) = 0;
+
+  // Audit log.
+  [[nodiscard]] virtual Result<AuditEvent> append_audit(const AuditEvent& event) = 0;
+  /// Events of an org (or of the server when org_id is empty), newest first, ids below
+  /// `before_id` when given.
+  [[nodiscard]] virtual Result<std::vector<AuditEvent>> list_audit(
+      std::optional<std::int64_t> org_id, std::optional<std::int64_t> before_id,
+      std::size_t limit) = 0;
+
+  // Key rotation.
+  /// Re-seals every stored webhook secret with `rewrap(sealed, aad)` in one transaction and
+  /// records `key_fingerprint` in the same transaction; any failure changes nothing.
+  /// Returns how many secrets were re-sealed.
+  [[nodiscard]] virtual Result<std::size_t> rewrap_secrets(
+      const std::function<Result<std::string>(const std::string& sealed, const std::string& aad)>&
+          rewrap,
+      const std::string& key_fingerprint) = 0;
+  /// A value of the meta table; nullopt when unset.
+  [[nodiscard]] virtual Result<std::optional<std::string>> meta(const std::string& key) = 0;
+  [[nodiscard]] virtual Result<void> set_meta(const std::string& key, const std::string& value) = 0;
 
   // Repositories and jobs.
   [[nodiscard]] virtual Result<RepositoryRecord> create_repository(const RepositoryRecord& r) = 0;

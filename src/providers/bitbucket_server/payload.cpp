@@ -236,6 +236,15 @@ Result<RefChange> parse_ref_change(const json::value& value, const JsonPath& at)
   }
   if (rc.ref_id.empty()) return std::unexpected((ref_at / "id").missing());
   rc.display_id = display_id.empty() ? std::string(short_ref_name(rc.ref_id)) : display_id;
+  // git forbids control characters in ref names (git-check-ref-format); refusing them keeps
+  // them out of logs, tables and job environments.
+  for (const std::string* name : {&rc.ref_id, &rc.display_id}) {
+    for (unsigned char c : *name) {
+      if (c < 0x20 || c == 0x7f) {
+        return std::unexpected((ref_at / "id").invalid("contains a control character"));
+      }
+    }
+  }
 
   if (ref_type == "BRANCH") {
     rc.ref_type = RefType::branch;

@@ -51,7 +51,8 @@ std::vector<std::string> argv_from_json(const std::string& text) {
 
 constexpr std::string_view kTokenColumns =
     "id, org_id, name, type, description, public_id, secret_sealed, secret_sha256, "
-    "created_at_ms, created_by, last_used_at_ms, expires_at_ms, revoked_at_ms";
+    "created_at_ms, created_by, last_used_at_ms, expires_at_ms, revoked_at_ms, "
+    "previous_secret_sealed, previous_secret_sha256, previous_valid_until_ms, rotated_at_ms";
 
 TokenRecord read_token(const Statement& s) {
   TokenRecord t;
@@ -68,6 +69,10 @@ TokenRecord read_token(const Statement& s) {
   t.last_used_at_ms = s.optional_int64(10);
   t.expires_at_ms = s.optional_int64(11);
   t.revoked_at_ms = s.optional_int64(12);
+  t.previous_secret_sealed = s.blob(13);
+  t.previous_secret_sha256 = s.blob(14);
+  t.previous_valid_until_ms = s.optional_int64(15);
+  t.rotated_at_ms = s.optional_int64(16);
   return t;
 }
 
@@ -178,11 +183,17 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
   CB_TRY_ASSIGN(main, Connection::open(file));
   CB_TRY(migrate(main));
   CB_TRY_ASSIGN(writer, Connection::open(file));
-  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(main), std::move(writer), options));
+  CB_TRY_ASSIGN(epoch, Connection::open(file));
+  return std::unique_ptr<SqliteStore>(
+      new SqliteStore(std::move(main), std::move(writer), std::move(epoch), options));
 }
 
-SqliteStore::SqliteStore(Connection main, Connection writer, WriterOptions options)
-    : options_(options), main_(std::move(main)), writer_conn_(std::move(writer)) {
+SqliteStore::SqliteStore(Connection main, Connection writer, Connection epoch,
+                         WriterOptions options)
+    : options_(options),
+      main_(std::move(main)),
+      writer_conn_(std::move(writer)),
+      epoch_conn_(std::move(epoch)) {
   writer_ = std::thread([this] { writer_loop(); });
 }
 
@@ -318,7 +329,9 @@ Result<OrgRecord> SqliteStore::create_org(const std::string& name, UnixMillis no
 
 Result<std::optional<OrgRecord>> SqliteStore::find_org(const std::string& name) {
   std::lock_guard lock(main_mutex_);
-  CB_TRY_ASSIGN(s, main_.prepare("SELECT id, name, created_at_ms FROM orgs WHERE name = ?"));
+  CB_TRY_ASSIGN(
+      s, main_.prepare("SELECT id, name, created_at_ms FROM orgs WHERE name = ? AND deleted_at_ms "
+                       "IS NULL"));
   s.bind(1, name);
   CB_TRY_ASSIGN(row, s.step());
   if (!row) return std::optional<OrgRecord>{};
@@ -327,7 +340,9 @@ Result<std::optional<OrgRecord>> SqliteStore::find_org(const std::string& name) 
 
 Result<std::vector<OrgRecord>> SqliteStore::list_orgs() {
   std::lock_guard lock(main_mutex_);
-  CB_TRY_ASSIGN(s, main_.prepare("SELECT id, name, created_at_ms FROM orgs ORDER BY name"));
+  CB_TRY_ASSIGN(
+      s, main_.prepare("SELECT id, name, created_at_ms FROM orgs WHERE deleted_at_ms IS NULL ORDER "
+                       "BY name"));
   std::vector<OrgRecord> out;
   while (true) {
     CB_TRY_ASSIGN(row, s.step());
@@ -741,6 +756,349 @@ Result<std::vector<StoryLinkRecord>> SqliteStore::story_links(std::optional<std:
     out.push_back(std::move(l));
   }
   return out;
+}
+
+template <class T, class F>
+Result<T> SqliteStore::in_transaction(F&& work) {
+  CB_TRY(main_.exec("BEGIN IMMEDIATE"));
+  Result<T> r = work();
+  if (!r) {
+    (void)main_.exec("ROLLBACK");
+    return r;
+  }
+  CB_TRY(main_.exec("COMMIT"));
+  return r;
+}
+
+Result<std::vector<OrgRecord>> SqliteStore::list_orgs_page(const PageQuery& page) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(s, main_.prepare("SELECT id, name, created_at_ms FROM orgs WHERE deleted_at_ms IS "
+                                 "NULL AND id > ? ORDER BY id LIMIT ?"));
+  s.bind(1, page.after_id).bind(2, static_cast<std::int64_t>(page.limit));
+  std::vector<OrgRecord> out;
+  while (true) {
+    CB_TRY_ASSIGN(row, s.step());
+    if (!row) break;
+    out.push_back(OrgRecord{s.int64(0), s.text(1), s.int64(2)});
+  }
+  return out;
+}
+
+Result<void> SqliteStore::delete_org(std::int64_t org_id, UnixMillis now) {
+  std::lock_guard lock(main_mutex_);
+  return in_transaction<void>([&]() -> Result<void> {
+    // '#' is not allowed in org names, so the freed name can be reused by a new org.
+    CB_TRY_ASSIGN(d, main_.prepare("UPDATE orgs SET deleted_at_ms = ?, name = name || '#deleted-' "
+                                   "|| id WHERE id = ? AND deleted_at_ms IS NULL"));
+    d.bind(1, now).bind(2, org_id);
+    CB_TRY(d.run());
+    if (main_.changes() != 1) return fail(ErrorCode::not_found, "no such org");
+    CB_TRY_ASSIGN(t, main_.prepare("UPDATE tokens SET revoked_at_ms = ? WHERE org_id = ? AND "
+                                   "revoked_at_ms IS NULL"));
+    t.bind(1, now).bind(2, org_id);
+    return t.run();
+  });
+}
+
+Result<std::vector<TokenRecord>> SqliteStore::list_tokens_page(std::int64_t org_id,
+                                                               const PageQuery& page) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kTokenColumns) +
+                                 " FROM tokens WHERE org_id = ? AND id > ? ORDER BY id LIMIT ?"));
+  s.bind(1, org_id).bind(2, page.after_id).bind(3, static_cast<std::int64_t>(page.limit));
+  std::vector<TokenRecord> out;
+  while (true) {
+    CB_TRY_ASSIGN(row, s.step());
+    if (!row) break;
+    out.push_back(read_token(s));
+  }
+  return out;
+}
+
+Result<std::optional<TokenRecord>> SqliteStore::find_token(const std::string& public_id) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kTokenColumns) +
+                                 " FROM tokens WHERE public_id = ?"));
+  s.bind(1, public_id);
+  CB_TRY_ASSIGN(row, s.step());
+  if (!row) return std::optional<TokenRecord>{};
+  return std::optional<TokenRecord>{read_token(s)};
+}
+
+Result<TokenRecord> SqliteStore::revoke_token_by_id(std::int64_t token_id, UnixMillis now) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(u, main_.prepare("UPDATE tokens SET revoked_at_ms = COALESCE(revoked_at_ms, ?) "
+                                 "WHERE id = ?"));
+  u.bind(1, now).bind(2, token_id);
+  CB_TRY(u.run());
+  CB_TRY_ASSIGN(
+      s, main_.prepare("SELECT " + std::string(kTokenColumns) + " FROM tokens WHERE id = ?"));
+  s.bind(1, token_id);
+  CB_TRY_ASSIGN(row, s.step());
+  if (!row) return fail(ErrorCode::not_found, "no such token");
+  return read_token(s);
+}
+
+Result<TokenRecord> SqliteStore::rotate_token(std::int64_t token_id,
+                                              const std::string& secret_sealed,
+                                              const std::string& secret_sha256,
+                                              UnixMillis previous_valid_until, UnixMillis now) {
+  std::lock_guard lock(main_mutex_);
+  return in_transaction<TokenRecord>([&]() -> Result<TokenRecord> {
+    CB_TRY_ASSIGN(
+        u, main_.prepare("UPDATE tokens SET previous_secret_sealed = secret_sealed, "
+                         "previous_secret_sha256 = secret_sha256, previous_valid_until_ms = ?, "
+                         "secret_sealed = ?, secret_sha256 = ?, rotated_at_ms = ? WHERE id = ? "
+                         "AND revoked_at_ms IS NULL"));
+    u.bind(1, previous_valid_until);
+    if (secret_sealed.empty()) {
+      u.bind_null(2);
+    } else {
+      u.bind_blob(2, secret_sealed);
+    }
+    if (secret_sha256.empty()) {
+      u.bind_null(3);
+    } else {
+      u.bind_blob(3, secret_sha256);
+    }
+    u.bind(4, now).bind(5, token_id);
+    CB_TRY(u.run());
+    if (main_.changes() != 1) {
+      return fail(ErrorCode::not_found, "no such token, or it is revoked");
+    }
+    CB_TRY_ASSIGN(
+        s, main_.prepare("SELECT " + std::string(kTokenColumns) + " FROM tokens WHERE id = ?"));
+    s.bind(1, token_id);
+    CB_TRY_ASSIGN(row, s.step());
+    if (!row) return fail(ErrorCode::not_found, "no such token");
+    return read_token(s);
+  });
+}
+
+Result<void> SqliteStore::touch_tokens(
+    const std::vector<std::pair<std::int64_t, UnixMillis>>& uses) {
+  if (uses.empty()) return {};
+  std::lock_guard lock(main_mutex_);
+  return in_transaction<void>([&]() -> Result<void> {
+    CB_TRY_ASSIGN(t, main_.prepare("UPDATE tokens SET last_used_at_ms = MAX(COALESCE("
+                                   "last_used_at_ms, 0), ?) WHERE id = ?"));
+    CB_TRY_ASSIGN(a, main_.prepare("UPDATE admin_tokens SET last_used_at_ms = MAX(COALESCE("
+                                   "last_used_at_ms, 0), ?) WHERE id = ?"));
+    for (const auto& [id, at] : uses) {
+      // Admin token ids are negated by the caller so that one batch can carry both kinds.
+      auto& stmt = id >= 0 ? t : a;
+      stmt.reset();
+      stmt.bind(1, at).bind(2, id >= 0 ? id : -id);
+      CB_TRY(stmt.run());
+    }
+    return {};
+  });
+}
+
+Result<std::int64_t> SqliteStore::token_epoch() {
+  std::lock_guard lock(epoch_mutex_);
+  CB_TRY_ASSIGN(s, epoch_conn_.prepare("SELECT value FROM meta WHERE key = 'token_epoch'"));
+  CB_TRY_ASSIGN(row, s.step());
+  return row ? s.int64(0) : 0;
+}
+
+namespace {
+constexpr std::string_view kAdminTokenColumns =
+    "id, name, public_id, secret_sha256, created_at_ms, created_by, last_used_at_ms, "
+    "expires_at_ms, revoked_at_ms";
+
+AdminTokenRecord read_admin_token(const Statement& s) {
+  AdminTokenRecord t;
+  t.id = s.int64(0);
+  t.name = s.text(1);
+  t.public_id = s.text(2);
+  t.secret_sha256 = s.blob(3);
+  t.created_at_ms = s.int64(4);
+  t.created_by = s.text(5);
+  t.last_used_at_ms = s.optional_int64(6);
+  t.expires_at_ms = s.optional_int64(7);
+  t.revoked_at_ms = s.optional_int64(8);
+  return t;
+}
+
+AuditEvent read_audit(const Statement& s) {
+  AuditEvent e;
+  e.id = s.int64(0);
+  e.org_id = s.optional_int64(1);
+  e.actor = s.text(2);
+  e.action = s.text(3);
+  e.target = s.text(4);
+  e.detail = s.text(5);
+  e.remote_address = s.text(6);
+  e.created_at_ms = s.int64(7);
+  return e;
+}
+}  // namespace
+
+Result<AdminTokenRecord> SqliteStore::create_admin_token(const AdminTokenRecord& t) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(s, main_.prepare("INSERT INTO admin_tokens (name, public_id, secret_sha256, "
+                                 "created_at_ms, created_by, expires_at_ms) VALUES (?,?,?,?,?,?)"));
+  s.bind(1, t.name)
+      .bind(2, t.public_id)
+      .bind_blob(3, t.secret_sha256)
+      .bind(4, t.created_at_ms)
+      .bind(5, t.created_by)
+      .bind(6, t.expires_at_ms);
+  if (auto r = s.run(); !r) {
+    if (r.error().code == ErrorCode::conflict) {
+      return fail(ErrorCode::conflict, "an admin token named '" + t.name + "' already exists");
+    }
+    return std::unexpected(r.error());
+  }
+  AdminTokenRecord out = t;
+  out.id = main_.last_insert_rowid();
+  return out;
+}
+
+Result<std::optional<AdminTokenRecord>> SqliteStore::find_admin_token(
+    const std::string& public_id) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kAdminTokenColumns) +
+                                 " FROM admin_tokens WHERE public_id = ?"));
+  s.bind(1, public_id);
+  CB_TRY_ASSIGN(row, s.step());
+  if (!row) return std::optional<AdminTokenRecord>{};
+  return std::optional<AdminTokenRecord>{read_admin_token(s)};
+}
+
+Result<std::vector<AdminTokenRecord>> SqliteStore::list_admin_tokens() {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kAdminTokenColumns) +
+                                 " FROM admin_tokens ORDER BY id"));
+  std::vector<AdminTokenRecord> out;
+  while (true) {
+    CB_TRY_ASSIGN(row, s.step());
+    if (!row) break;
+    out.push_back(read_admin_token(s));
+  }
+  return out;
+}
+
+Result<AdminTokenRecord> SqliteStore::revoke_admin_token(const std::string& name, UnixMillis now) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(u, main_.prepare("UPDATE admin_tokens SET revoked_at_ms = COALESCE(revoked_at_ms, "
+                                 "?) WHERE name = ?"));
+  u.bind(1, now).bind(2, name);
+  CB_TRY(u.run());
+  CB_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kAdminTokenColumns) +
+                                 " FROM admin_tokens WHERE name = ?"));
+  s.bind(1, name);
+  CB_TRY_ASSIGN(row, s.step());
+  if (!row) return fail(ErrorCode::not_found, "no admin token named '" + name + "'");
+  return read_admin_token(s);
+}
+
+Result<AuditEvent> SqliteStore::append_audit(const AuditEvent& e) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(s, main_.prepare("INSERT INTO audit_events (org_id, actor, action, target, "
+                                 "detail, remote_address, created_at_ms) VALUES (?,?,?,?,?,?,?)"));
+  s.bind(1, e.org_id)
+      .bind(2, e.actor)
+      .bind(3, e.action)
+      .bind(4, e.target)
+      .bind(5, e.detail)
+      .bind(6, e.remote_address)
+      .bind(7, e.created_at_ms);
+  CB_TRY(s.run());
+  AuditEvent out = e;
+  out.id = main_.last_insert_rowid();
+  return out;
+}
+
+Result<std::vector<AuditEvent>> SqliteStore::list_audit(std::optional<std::int64_t> org_id,
+                                                        std::optional<std::int64_t> before_id,
+                                                        std::size_t limit) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(s, main_.prepare("SELECT id, org_id, actor, action, target, detail, "
+                                 "remote_address, created_at_ms FROM audit_events WHERE "
+                                 "((?1 IS NULL AND org_id IS NULL) OR org_id = ?1) AND (?2 IS "
+                                 "NULL OR id < ?2) ORDER BY id DESC LIMIT ?3"));
+  s.bind(1, org_id).bind(2, before_id).bind(3, static_cast<std::int64_t>(limit));
+  std::vector<AuditEvent> out;
+  while (true) {
+    CB_TRY_ASSIGN(row, s.step());
+    if (!row) break;
+    out.push_back(read_audit(s));
+  }
+  return out;
+}
+
+Result<std::size_t> SqliteStore::rewrap_secrets(
+    const std::function<Result<std::string>(const std::string&, const std::string&)>& rewrap,
+    const std::string& key_fingerprint) {
+  std::lock_guard lock(main_mutex_);
+  return in_transaction<std::size_t>([&]() -> Result<std::size_t> {
+    CB_TRY_ASSIGN(s, main_.prepare("SELECT id, public_id, secret_sealed, previous_secret_sealed "
+                                   "FROM tokens WHERE secret_sealed IS NOT NULL OR "
+                                   "previous_secret_sealed IS NOT NULL"));
+    struct Row {
+      std::int64_t id;
+      std::string public_id, current, previous;
+    };
+    std::vector<Row> rows;
+    while (true) {
+      CB_TRY_ASSIGN(row, s.step());
+      if (!row) break;
+      rows.push_back(Row{s.int64(0), s.text(1), s.blob(2), s.blob(3)});
+    }
+    CB_TRY_ASSIGN(u, main_.prepare("UPDATE tokens SET secret_sealed = ?, previous_secret_sealed = "
+                                   "? WHERE id = ?"));
+    std::size_t count = 0;
+    for (const auto& r : rows) {
+      std::string current, previous;
+      if (!r.current.empty()) {
+        CB_TRY_ASSIGN(c, rewrap(r.current, r.public_id));
+        current = std::move(c);
+        ++count;
+      }
+      if (!r.previous.empty()) {
+        CB_TRY_ASSIGN(p, rewrap(r.previous, r.public_id));
+        previous = std::move(p);
+        ++count;
+      }
+      u.reset();
+      if (current.empty()) {
+        u.bind_null(1);
+      } else {
+        u.bind_blob(1, current);
+      }
+      if (previous.empty()) {
+        u.bind_null(2);
+      } else {
+        u.bind_blob(2, previous);
+      }
+      u.bind(3, r.id);
+      CB_TRY(u.run());
+    }
+    CB_TRY_ASSIGN(m, main_.prepare("INSERT INTO meta (key, value) VALUES ('key_fingerprint', ?) ON "
+                                   "CONFLICT (key) DO UPDATE SET value = excluded.value"));
+    m.bind(1, key_fingerprint);
+    CB_TRY(m.run());
+    return count;
+  });
+}
+
+Result<std::optional<std::string>> SqliteStore::meta(const std::string& key) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(s, main_.prepare("SELECT value FROM meta WHERE key = ?"));
+  s.bind(1, key);
+  CB_TRY_ASSIGN(row, s.step());
+  if (!row) return std::optional<std::string>{};
+  return std::optional<std::string>{s.text(0)};
+}
+
+Result<void> SqliteStore::set_meta(const std::string& key, const std::string& value) {
+  std::lock_guard lock(main_mutex_);
+  CB_TRY_ASSIGN(s, main_.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
+                                 "DO UPDATE SET value = excluded.value"));
+  s.bind(1, key).bind(2, value);
+  return s.run();
 }
 
 }  // namespace cb::store::sqlite

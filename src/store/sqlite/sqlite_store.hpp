@@ -37,10 +37,34 @@ class SqliteStore final : public Store {
   Result<OrgRecord> create_org(const std::string& name, UnixMillis now) override;
   Result<std::optional<OrgRecord>> find_org(const std::string& name) override;
   Result<std::vector<OrgRecord>> list_orgs() override;
+  Result<std::vector<OrgRecord>> list_orgs_page(const PageQuery& page) override;
+  Result<void> delete_org(std::int64_t org_id, UnixMillis now) override;
   Result<TokenRecord> create_token(const TokenRecord& token) override;
   Result<std::vector<TokenRecord>> list_tokens(std::int64_t org_id) override;
   Result<TokenRecord> revoke_token(std::int64_t org_id, const std::string& name,
                                    UnixMillis now) override;
+  Result<std::vector<TokenRecord>> list_tokens_page(std::int64_t org_id,
+                                                    const PageQuery& page) override;
+  Result<std::optional<TokenRecord>> find_token(const std::string& public_id) override;
+  Result<TokenRecord> revoke_token_by_id(std::int64_t token_id, UnixMillis now) override;
+  Result<TokenRecord> rotate_token(std::int64_t token_id, const std::string& secret_sealed,
+                                   const std::string& secret_sha256,
+                                   UnixMillis previous_valid_until, UnixMillis now) override;
+  Result<void> touch_tokens(const std::vector<std::pair<std::int64_t, UnixMillis>>& uses) override;
+  Result<std::int64_t> token_epoch() override;
+  Result<AdminTokenRecord> create_admin_token(const AdminTokenRecord& token) override;
+  Result<std::optional<AdminTokenRecord>> find_admin_token(const std::string& public_id) override;
+  Result<std::vector<AdminTokenRecord>> list_admin_tokens() override;
+  Result<AdminTokenRecord> revoke_admin_token(const std::string& name, UnixMillis now) override;
+  Result<AuditEvent> append_audit(const AuditEvent& event) override;
+  Result<std::vector<AuditEvent>> list_audit(std::optional<std::int64_t> org_id,
+                                             std::optional<std::int64_t> before_id,
+                                             std::size_t limit) override;
+  Result<std::size_t> rewrap_secrets(
+      const std::function<Result<std::string>(const std::string&, const std::string&)>& rewrap,
+      const std::string& key_fingerprint) override;
+  Result<std::optional<std::string>> meta(const std::string& key) override;
+  Result<void> set_meta(const std::string& key, const std::string& value) override;
   Result<RepositoryRecord> create_repository(const RepositoryRecord& r) override;
   Result<std::optional<RepositoryRecord>> find_repository(std::int64_t org_id,
                                                           const std::string& provider,
@@ -78,14 +102,19 @@ class SqliteStore final : public Store {
     std::function<void(Result<PersistOutcome>)> done;
   };
 
-  SqliteStore(Connection main, Connection writer, WriterOptions options);
+  SqliteStore(Connection main, Connection writer, Connection epoch, WriterOptions options);
   void writer_loop();
+  /// Runs `work` in one IMMEDIATE transaction on the main connection (lock held by caller).
+  template <class T, class F>
+  Result<T> in_transaction(F&& work);
   void commit_batch(std::deque<Pending>& batch);
 
   WriterOptions options_;
   std::mutex main_mutex_;
   Connection main_;
   Connection writer_conn_;
+  std::mutex epoch_mutex_;
+  Connection epoch_conn_;  ///< read-only use: token_epoch() never waits for main_mutex_
 
   std::mutex queue_mutex_;
   std::condition_variable queue_cv_;

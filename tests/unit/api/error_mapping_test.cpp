@@ -30,12 +30,16 @@ const std::vector<Mapping>& all_mappings() {
       {ErrorCode::malformed_credentials, 401},
       {ErrorCode::invalid_signature, 401},
       {ErrorCode::invalid_token, 401},
+      {ErrorCode::forbidden, 403},
       {ErrorCode::payload_too_large, 413},
+      {ErrorCode::headers_too_large, 431},
       {ErrorCode::unsupported_media_type, 415},
       {ErrorCode::malformed_payload, 400},
       {ErrorCode::conflict, 409},
       {ErrorCode::store_unavailable, 503},
       {ErrorCode::queue_full, 503},
+      {ErrorCode::rate_limited, 429},
+      {ErrorCode::overloaded, 503},
       {ErrorCode::peer_unavailable, 502},
       {ErrorCode::internal, 500},
   };
@@ -103,7 +107,8 @@ TEST(ErrorResponseTest, MessageIsJsonEscaped) {
 }
 
 TEST(ErrorResponseTest, ServiceUnavailableCarriesRetryAfter) {
-  for (const auto code : {ErrorCode::store_unavailable, ErrorCode::queue_full}) {
+  for (const auto code :
+       {ErrorCode::store_unavailable, ErrorCode::queue_full, ErrorCode::overloaded}) {
     const auto res = error_response(make_error(code, "busy"), 11, true);
     EXPECT_EQ(res.result(), bhttp::status::service_unavailable);
     EXPECT_EQ(res[bhttp::field::retry_after], "1") << to_string(code);
@@ -113,6 +118,29 @@ TEST(ErrorResponseTest, ServiceUnavailableCarriesRetryAfter) {
     const auto res = error_response(make_error(code, "x"), 11, true);
     EXPECT_EQ(res.count(bhttp::field::retry_after), 0u) << to_string(code);
   }
+}
+
+TEST(ErrorResponseTest, RateLimitedIs429WithTheErrorsRetryAfter) {
+  Error e = make_error(ErrorCode::rate_limited, "slow down");
+  e.retry_after_s = 7;
+  const auto res = error_response(e, 11, true);
+  EXPECT_EQ(res.result(), bhttp::status::too_many_requests);
+  EXPECT_EQ(res[bhttp::field::retry_after], "7");
+  EXPECT_EQ(res.body(), "{\"error\":{\"code\":\"rate_limited\",\"message\":\"slow down\"}}\n");
+  // Without a hint the default is one second.
+  const auto plain = error_response(make_error(ErrorCode::rate_limited, "x"), 11, true);
+  EXPECT_EQ(plain[bhttp::field::retry_after], "1");
+  // A 503 takes the hint too.
+  Error busy = make_error(ErrorCode::queue_full, "busy");
+  busy.retry_after_s = 3;
+  EXPECT_EQ(error_response(busy, 11, true)[bhttp::field::retry_after], "3");
+}
+
+TEST(ErrorResponseTest, HeadersTooLargeIs431WithoutRetryAfter) {
+  const auto res = error_response(make_error(ErrorCode::headers_too_large, "too many"), 11, false);
+  EXPECT_EQ(res.result(), bhttp::status::request_header_fields_too_large);
+  EXPECT_EQ(res.count(bhttp::field::retry_after), 0u);
+  EXPECT_FALSE(res.keep_alive());
 }
 
 TEST(ErrorResponseTest, UnauthorizedCarriesWwwAuthenticate) {

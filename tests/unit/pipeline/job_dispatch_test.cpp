@@ -226,7 +226,7 @@ TEST_F(JobDispatchTest, DispatchingTheSameDeliveryTwiceNeverStartsARunAgain) {
 
   const auto second = dispatch_->dispatch(delivery, repo_, push("main"), std::string(kPayload));
   EXPECT_EQ(second.status, "done");
-  EXPECT_EQ(second.reason, "1 job run");
+  EXPECT_EQ(second.reason, "1 job run: build@main succeeded (not started again)");
 
   EXPECT_EQ(read_file(marker), "ran\n");
   const auto runs = runs_of("d-1");

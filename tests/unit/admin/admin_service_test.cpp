@@ -9,13 +9,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "app/admin_service.hpp"
+#include "admin/admin_service.hpp"
 #include "auth/digest.hpp"
 #include "auth/secret_box.hpp"
 #include "auth/token_format.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
-namespace cb::app {
+namespace cb::admin {
 namespace {
 
 namespace fs = std::filesystem;
@@ -117,7 +117,7 @@ TEST_F(AdminServiceTest, GetOrgOfUnknownNameIsNotFound) {
 
 TEST_F(AdminServiceTest, WebhookTokenIsStoredSealedAndShownOnce) {
   auto created = admin_->create_token("northwind", "bitbucket", auth::TokenType::webhook,
-                                      "Bitbucket DC flight-planner", kNow + 86'400'000, "alice");
+                                      "Bitbucket DC flight-planner", kNow + 86'400'000, Actor{"alice", ""});
   ASSERT_TRUE(created.has_value()) << created.error().message;
 
   // The returned record has no secret material.
@@ -156,7 +156,7 @@ TEST_F(AdminServiceTest, WebhookTokenIsStoredSealedAndShownOnce) {
 
 TEST_F(AdminServiceTest, ApiTokenIsStoredAsSha256Only) {
   auto created =
-      admin_->create_token("Northwind", "automation", auth::TokenType::api, "", std::nullopt, "");
+      admin_->create_token("Northwind", "automation", auth::TokenType::api, "", std::nullopt, Actor{});
   ASSERT_TRUE(created.has_value()) << created.error().message;
   auto parts = auth::parse_token(created->token);
   ASSERT_TRUE(parts.has_value());
@@ -173,68 +173,68 @@ TEST_F(AdminServiceTest, ApiTokenIsStoredAsSha256Only) {
 }
 
 TEST_F(AdminServiceTest, TwoTokensNeverShareSecretsOrPublicIds) {
-  auto a = admin_->create_token("Northwind", "a", auth::TokenType::webhook, "", std::nullopt, "");
-  auto b = admin_->create_token("Northwind", "b", auth::TokenType::webhook, "", std::nullopt, "");
+  auto a = admin_->create_token("Northwind", "a", auth::TokenType::webhook, "", std::nullopt, Actor{});
+  auto b = admin_->create_token("Northwind", "b", auth::TokenType::webhook, "", std::nullopt, Actor{});
   ASSERT_TRUE(a.has_value() && b.has_value());
   EXPECT_NE(a->token, b->token);
   EXPECT_NE(a->record.public_id, b->record.public_id);
 }
 
 TEST_F(AdminServiceTest, TokenNameMustBeOneTo100Characters) {
-  auto empty = admin_->create_token("Northwind", "", auth::TokenType::webhook, "", {}, "");
+  auto empty = admin_->create_token("Northwind", "", auth::TokenType::webhook, "", {}, Actor{});
   ASSERT_FALSE(empty.has_value());
   EXPECT_EQ(empty.error().code, ErrorCode::invalid_argument);
-  EXPECT_EQ(empty.error().message, "token name is empty");
+  EXPECT_EQ(empty.error().message, "name: is empty");
 
   auto too_long = admin_->create_token("Northwind", std::string(101, 'n'), auth::TokenType::webhook,
-                                       "", {}, "");
+                                       "", {}, Actor{});
   ASSERT_FALSE(too_long.has_value());
   EXPECT_EQ(too_long.error().code, ErrorCode::invalid_argument);
-  EXPECT_EQ(too_long.error().message, "token name is longer than 100 characters");
+  EXPECT_EQ(too_long.error().message, "name: longer than 100 characters");
 
   auto exactly = admin_->create_token("Northwind", std::string(100, 'n'), auth::TokenType::webhook,
-                                      "", {}, "");
+                                      "", {}, Actor{});
   EXPECT_TRUE(exactly.has_value());
 }
 
 TEST_F(AdminServiceTest, DescriptionOver1000CharactersIsRefused) {
   auto r = admin_->create_token("Northwind", "x", auth::TokenType::webhook, std::string(1001, 'd'),
-                                {}, "");
+                                {}, Actor{});
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, ErrorCode::invalid_argument);
-  EXPECT_EQ(r.error().message, "description is longer than 1000 characters");
+  EXPECT_EQ(r.error().message, "description: longer than 1000 characters");
   auto ok = admin_->create_token("Northwind", "x", auth::TokenType::webhook, std::string(1000, 'd'),
-                                 {}, "");
+                                 {}, Actor{});
   EXPECT_TRUE(ok.has_value());
 }
 
 TEST_F(AdminServiceTest, DuplicateTokenNameIsAConflict) {
-  ASSERT_TRUE(admin_->create_token("Northwind", "ci", auth::TokenType::webhook, "", {}, ""));
-  auto dup = admin_->create_token("Northwind", "ci", auth::TokenType::api, "", {}, "");
+  ASSERT_TRUE(admin_->create_token("Northwind", "ci", auth::TokenType::webhook, "", {}, Actor{}));
+  auto dup = admin_->create_token("Northwind", "ci", auth::TokenType::api, "", {}, Actor{});
   ASSERT_FALSE(dup.has_value());
   EXPECT_EQ(dup.error().code, ErrorCode::conflict);
 }
 
 TEST_F(AdminServiceTest, ExpiryMustBeInTheFuture) {
   for (const UnixMillis when : {kNow - 1, kNow}) {
-    auto r = admin_->create_token("Northwind", "old", auth::TokenType::webhook, "", when, "");
+    auto r = admin_->create_token("Northwind", "old", auth::TokenType::webhook, "", when, Actor{});
     ASSERT_FALSE(r.has_value()) << when;
     EXPECT_EQ(r.error().code, ErrorCode::invalid_argument);
-    EXPECT_EQ(r.error().message, "expiry is not in the future");
+    EXPECT_EQ(r.error().message, "expires_at: not in the future");
   }
-  auto ok = admin_->create_token("Northwind", "new", auth::TokenType::webhook, "", kNow + 1, "");
+  auto ok = admin_->create_token("Northwind", "new", auth::TokenType::webhook, "", kNow + 1, Actor{});
   EXPECT_TRUE(ok.has_value());
 }
 
 TEST_F(AdminServiceTest, TokenOfUnknownOrgIsNotFound) {
-  auto r = admin_->create_token("Southwind", "x", auth::TokenType::webhook, "", {}, "");
+  auto r = admin_->create_token("Southwind", "x", auth::TokenType::webhook, "", {}, Actor{});
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, ErrorCode::not_found);
 }
 
 TEST_F(AdminServiceTest, ListAndRevokeNeverReturnSecrets) {
-  ASSERT_TRUE(admin_->create_token("Northwind", "w", auth::TokenType::webhook, "", {}, ""));
-  ASSERT_TRUE(admin_->create_token("Northwind", "a", auth::TokenType::api, "", {}, ""));
+  ASSERT_TRUE(admin_->create_token("Northwind", "w", auth::TokenType::webhook, "", {}, Actor{}));
+  ASSERT_TRUE(admin_->create_token("Northwind", "a", auth::TokenType::api, "", {}, Actor{}));
   auto listed = admin_->list_tokens("NORTHWIND");
   ASSERT_TRUE(listed.has_value());
   ASSERT_EQ(listed->size(), 2u);
@@ -290,7 +290,7 @@ TEST_F(AdminServiceTest, UnknownProviderIsInvalid) {
 TEST_F(AdminServiceTest, RepositoryFieldsAreValidated) {
   auto empty_project = add_repo("bitbucket_server", "", "x");
   ASSERT_FALSE(empty_project.has_value());
-  EXPECT_EQ(empty_project.error().message, "project key is empty");
+  EXPECT_EQ(empty_project.error().message, "project key: is empty");
   auto slash = add_repo("bitbucket_server", "NWA", "a/b");
   ASSERT_FALSE(slash.has_value());
   EXPECT_EQ(slash.error().code, ErrorCode::invalid_argument);
@@ -362,7 +362,7 @@ TEST_F(AdminServiceTest, AddJobValidatesNameAndRepositoryFormat) {
   spec.name = "";
   auto no_name = admin_->add_job(spec);
   ASSERT_FALSE(no_name.has_value());
-  EXPECT_EQ(no_name.error().message, "job name is empty");
+  EXPECT_EQ(no_name.error().message, "job name: is empty");
   for (const std::string repo : {"flight-planner", "/flight-planner", "NWA/"}) {
     spec = job_spec();
     spec.repository = repo;
@@ -383,4 +383,4 @@ TEST_F(AdminServiceTest, RepositoryRegisteredForTwoProvidersIsAmbiguous) {
 }
 
 }  // namespace
-}  // namespace cb::app
+}  // namespace cb::admin
