@@ -234,6 +234,21 @@ TEST_F(JobDispatchTest, DispatchingTheSameDeliveryTwiceNeverStartsARunAgain) {
   EXPECT_EQ(runs[0].status, "succeeded");
 }
 
+TEST_F(JobDispatchTest, ARefListedSeveralTimesInOnePushRunsOnce) {
+  const auto marker = dir_.path() / "marker";
+  add_job("build", "main", {"/bin/sh", "-c", "echo ran >> '" + marker.string() + "'"});
+  const auto delivery = claimed_delivery("d-1");
+  PushEvent repeated = push("main");
+  repeated.changes.push_back(repeated.changes.front());
+  repeated.changes.push_back(repeated.changes.front());
+
+  const auto outcome = dispatch_->dispatch(delivery, repo_, repeated, std::string(kPayload));
+  EXPECT_EQ(outcome.status, "done");
+  EXPECT_EQ(outcome.reason, "1 job run: build@main succeeded");
+  EXPECT_EQ(read_file(marker), "ran\n");
+  EXPECT_EQ(runs_of("d-1").size(), 1u);
+}
+
 TEST_F(JobDispatchTest, FailingCommandFailsTheRunButTheDeliveryIsDone) {
   add_job("test", "main", {"/bin/sh", "-c", "echo 'tests failed' >&2; exit 3"});
   const auto delivery = claimed_delivery("d-1");

@@ -515,3 +515,23 @@ TEST(BitbucketServerParse, PullRequestActorFallsBackToAuthor) {
 
 }  // namespace
 }  // namespace cb::providers::bitbucket_server
+
+namespace cb::providers::bitbucket_server {
+namespace {
+
+TEST(BitbucketServerParse, RefNameWithAControlCharacterIsMalformed) {
+  // JSON escapes decode to ESC and a new line: neither may reach logs or job environments.
+  for (const std::string bad : {R"(feature\u001b[2Jx)", R"(feat\nforged log line)"}) {
+    const std::string change =
+        R"([{"ref": {"id": "refs/heads/)" + bad + R"(", "displayId": ")" + bad +
+        R"(", "type": "BRANCH"}, "fromHash": "1111111111111111111111111111111111111111",
+            "toHash": "2222222222222222222222222222222222222222", "type": "UPDATE"}])";
+    const Error e =
+        parse_error(dc_delivery("repo:refs_changed", refs_changed_body(kMinimalRepo, change)));
+    EXPECT_EQ(e.code, ErrorCode::malformed_payload) << bad;
+    EXPECT_NE(e.message.find("contains a control character"), std::string::npos) << e.message;
+  }
+}
+
+}  // namespace
+}  // namespace cb::providers::bitbucket_server
