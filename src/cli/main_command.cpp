@@ -1,6 +1,8 @@
 #include "cli/main_command.hpp"
 
+#include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <iostream>
 
@@ -43,7 +45,11 @@ int report(const Error& error) {
 
 std::string cli_actor_name() {
   const char* u = std::getenv("USER");
-  return std::string("cli:") + (u != nullptr ? u : "unknown");
+  if (u == nullptr || *u == '\0') {
+    const passwd* pw = ::getpwuid(::geteuid());
+    u = pw != nullptr ? pw->pw_name : nullptr;
+  }
+  return std::string("cli:") + (u != nullptr ? u : "uid-" + std::to_string(::geteuid()));
 }
 
 std::string webhook_url(const app::Config& config, const std::string& org,
