@@ -13,6 +13,15 @@
 namespace cb::admin {
 namespace {
 
+/// Characters (UTF-8 code points) in `s`: limits are stated in characters, not bytes.
+std::size_t utf8_length(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) {
+    if ((c & 0xC0) != 0x80) ++n;  // every byte but a continuation byte starts a character
+  }
+  return n;
+}
+
 Result<void> check_name(std::string_view field, const std::string& value, std::size_t max) {
   if (value.empty()) return fail(ErrorCode::invalid_argument, std::string(field) + ": is empty");
   for (unsigned char c : value) {
@@ -21,7 +30,7 @@ Result<void> check_name(std::string_view field, const std::string& value, std::s
                   std::string(field) + ": contains a control character");
     }
   }
-  if (value.size() > max) {
+  if (utf8_length(value) > max) {
     return fail(ErrorCode::invalid_argument,
                 std::string(field) + ": longer than " + std::to_string(max) + " characters");
   }
@@ -87,6 +96,13 @@ Result<UnixMillis> parse_utc_time(std::string_view text) {
   tm.tm_min = mi;
   tm.tm_sec = sec;
   const std::time_t secs = timegm(&tm);
+  // timegm normalizes (Feb 31 becomes Mar 3, in `tm` too): a date that does not come back as it
+  // was written does not exist. A leap second (:60) is accepted as the next second.
+  std::tm back{};
+  if (secs == static_cast<std::time_t>(-1) || gmtime_r(&secs, &back) == nullptr ||
+      (sec < 60 && (back.tm_year != y - 1900 || back.tm_mon != mo - 1 || back.tm_mday != d))) {
+    return fail(ErrorCode::invalid_argument, "time '" + t + "' is not a date of the calendar");
+  }
   return static_cast<UnixMillis>(secs) * 1000 + ms;
 }
 
@@ -187,7 +203,7 @@ Result<CreatedToken> AdminService::create_token(const std::string& org_name,
                                                 std::optional<UnixMillis> expires_at_ms,
                                                 const Actor& actor) {
   if (auto r = check_name("name", name, 100); !r) return std::unexpected(r.error());
-  if (description.size() > 1000) {
+  if (utf8_length(description) > 1000) {
     return fail(ErrorCode::invalid_argument, "description: longer than 1000 characters");
   }
   const UnixMillis now = clock_.now_ms();

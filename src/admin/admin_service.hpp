@@ -85,6 +85,9 @@ class AdminService {
   AdminService(store::Store& store, const auth::SecretBox& box, const Clock& clock)
       : store_(store), box_(box), clock_(clock) {}
 
+  /// The time of the service's clock (what expiry, grace periods and token states are judged by).
+  [[nodiscard]] UnixMillis now_ms() const { return clock_.now_ms(); }
+
   // Orgs.
   [[nodiscard]] Result<store::OrgRecord> create_org(const std::string& name,
                                                     const Actor& actor = {});

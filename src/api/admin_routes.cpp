@@ -115,6 +115,16 @@ Result<void> require_server_admin(const Call& call) {
 
 using Work = std::function<Outcome(Call&)>;
 
+/// An error answer of the admin API. A 401 challenges for the scheme this API takes (Bearer),
+/// not the Basic challenge of the webhook endpoints.
+http::Response admin_error(const Error& error, const http::Request& req) {
+  auto res = error_response(error, req.version(), req.keep_alive());
+  if (res.result() == bhttp::status::unauthorized) {
+    res.set(bhttp::field::www_authenticate, "Bearer realm=\"commitbridge admin API\"");
+  }
+  return res;
+}
+
 http::Handler authenticated(admin::AdminService& admin, asio::thread_pool& pool, Work work) {
   return [&admin, &pool, work = std::move(work)](
              http::Request& req, http::RequestContext& ctx) -> asio::awaitable<http::Response> {
@@ -126,12 +136,12 @@ http::Handler authenticated(admin::AdminService& admin, asio::thread_pool& pool,
       if (header.size() > 7 && iequals(header.substr(0, 7), "Bearer ")) token = header.substr(7);
       while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
       if (token.empty()) {
-        return error_response(make_error(ErrorCode::missing_credentials,
-                                         "send an api token as 'Authorization: Bearer <token>'"),
-                              req.version(), req.keep_alive());
+        return admin_error(make_error(ErrorCode::missing_credentials,
+                                      "send an api token as 'Authorization: Bearer <token>'"),
+                           req);
       }
       auto principal = admin.authenticate_api(token);
-      if (!principal) return error_response(principal.error(), req.version(), req.keep_alive());
+      if (!principal) return admin_error(principal.error(), req);
       Call call{req, ctx, std::move(*principal)};
       Outcome out = [&]() -> Outcome {
         try {
@@ -140,7 +150,7 @@ http::Handler authenticated(admin::AdminService& admin, asio::thread_pool& pool,
           return fail(ErrorCode::internal, "internal error", e.what());
         }
       }();
-      if (!out) return error_response(out.error(), req.version(), req.keep_alive());
+      if (!out) return admin_error(out.error(), req);
       if (out->first == bhttp::status::no_content) {
         http::Response res{bhttp::status::no_content, req.version()};
         res.keep_alive(req.keep_alive());
@@ -169,7 +179,7 @@ json::object page_json(const admin::Page<T>& page, F&& to_json) {
 
 void add_admin_routes(http::Router& router, admin::AdminService& admin, asio::thread_pool& pool) {
   const std::string base = "/api/v2";
-  auto now = [] { return SystemClock{}.now_ms(); };
+  auto now = [&admin] { return admin.now_ms(); };  // the service's clock decides token states
 
   router.add(bhttp::verb::get, base + "/openapi.json",
              [](http::Request& req, http::RequestContext&) -> asio::awaitable<http::Response> {
