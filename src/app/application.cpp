@@ -20,6 +20,7 @@
 #include "api/webhook_routes.hpp"
 #include "app/json_log_formatter.hpp"
 #include "app/key_rotation.hpp"
+#include "app/server_lock.hpp"
 #include "core/metrics.hpp"
 #include "http/server.hpp"
 #include "pipeline/commit_sync.hpp"
@@ -84,6 +85,12 @@ Result<std::unique_ptr<Application>> Application::open(const Config& config, boo
 int Application::serve(const std::optional<std::filesystem::path>& port_file) {
   namespace asio = boost::asio;
   SystemClock clock;
+
+  auto lock = ServerLock::acquire(config_.data_dir);
+  if (!lock) {
+    spdlog::error("{}", lock.error().message);
+    return 1;
+  }
 
   if (auto requeued = store_->recover_after_restart(clock.now_ms()); !requeued) {
     spdlog::error("recovery failed: {}", requeued.error().detail);

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "app/server_lock.hpp"
 #include "auth/digest.hpp"
 #include "auth/token_format.hpp"
 
@@ -42,6 +43,14 @@ void sync_directory(const std::filesystem::path& dir) {
 
 Result<KeyRotation> rotate_key(Application& app) {
   const Config& config = app.config();
+  // A running server keeps the old key in memory and would seal new tokens with it.
+  auto lock = ServerLock::acquire(config.data_dir);
+  if (!lock) {
+    if (lock.error().code == ErrorCode::conflict) {
+      return fail(ErrorCode::conflict, lock.error().message + "; stop it before rotating the key");
+    }
+    return std::unexpected(lock.error());
+  }
   const auth::SecretBox& old_box = app.secret_box();
   auto recorded = app.store().meta("key_fingerprint");
   if (!recorded) return std::unexpected(recorded.error());

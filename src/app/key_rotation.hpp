@@ -19,8 +19,8 @@ struct KeyRotation {
 /// database is rewritten together with the new key's fingerprint, then the file replaces the
 /// old one; a crash in between is completed or undone by recover_key_rotation() at the next
 /// start. With COMMITBRIDGE_SECURITY_KEY: the new key is returned in hex for the operator to set.
-/// A running server keeps the old key in memory: restart it afterwards. Errors: internal (file
-/// system), store_unavailable.
+/// Refused (conflict) while a server runs on the data directory: it keeps the old key in memory.
+/// Errors: conflict, internal (file system), store_unavailable.
 [[nodiscard]] Result<KeyRotation> rotate_key(Application& app);
 
 /// At start-up, before the key is loaded: when `<key file>.new` exists, completes the rotation

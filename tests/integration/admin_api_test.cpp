@@ -1006,3 +1006,28 @@ TEST_F(AdminKeysTest, KeysRotateResealsEverySecretAndRefusesAWrongKey) {
 
 }  // namespace
 }  // namespace cbtest
+
+namespace cbtest {
+namespace {
+
+TEST(ServerLockTest, OneServerPerDataDirectoryAndNoKeyRotationBesideIt) {
+  TempDir dir;
+  const std::string data = (dir.path() / "data").string();
+  ASSERT_EQ(run_cli({"org", "create", "acme", "--data-dir", data}).exit_code, 0);
+  ServerProcess first(dir.path() / "data", dir.path());
+  ASSERT_TRUE(first.start());
+
+  const auto second = run_cli({"serve", "--listen", "127.0.0.1:0", "--data-dir", data});
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_NE(second.err.find("a commitbridge server is running"), std::string::npos) << second.err;
+
+  const auto rotate = run_cli({"keys", "rotate", "--data-dir", data});
+  EXPECT_EQ(rotate.exit_code, 1);
+  EXPECT_NE(rotate.err.find("stop it before rotating the key"), std::string::npos) << rotate.err;
+
+  EXPECT_EQ(first.stop(SIGTERM), 0);
+  EXPECT_EQ(run_cli({"keys", "rotate", "--data-dir", data}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace cbtest
