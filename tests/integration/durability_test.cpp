@@ -175,7 +175,20 @@ TEST_F(DurabilityTest, SigtermExitsZeroAndKeepsEverything) {
   for (const auto& d : all) EXPECT_EQ(str(d, "status"), "done") << json::serialize(d);
   const auto list = runs();
   ASSERT_EQ(list.size(), 6u) << json::serialize(list);
-  for (const auto& r : list) EXPECT_EQ(str(r, "status"), "succeeded") << json::serialize(r);
+  // The SIGTERM may have caught one /bin/true in flight: that run is interrupted (and never
+  // started again); every other one succeeded.
+  int interrupted = 0;
+  std::set<std::string> run_deliveries;
+  for (const auto& r : list) {
+    run_deliveries.insert(str(r, "delivery_id"));
+    if (str(r, "status") == "interrupted") {
+      ++interrupted;
+    } else {
+      EXPECT_EQ(str(r, "status"), "succeeded") << json::serialize(r);
+    }
+  }
+  EXPECT_LE(interrupted, 1);
+  EXPECT_EQ(run_deliveries, accepted);  // one run per delivery
   const auto dup = send_push("acme", token_, nth_push(0), request_id);
   EXPECT_EQ(dup.status, 200) << dup.describe();
   EXPECT_EQ(str(dup.json(), "delivery_id"), first_id);
