@@ -113,8 +113,27 @@ void add_webhook_routes(http::Router& router, const pipeline::Ingest& ingest, st
                               keep_alive);
     };
   };
-  router.add(bhttp::verb::post, "/api/webhook/v2/{org}/enterprise/{endpoint}", handler(true));
-  router.add(bhttp::verb::post, "/api/webhook/v2/{org}/{endpoint}", handler(false));
+  // Unknown orgs and requests without any credential are refused before their body is read.
+  auto check = [&ingest, metrics](bool enterprise) -> http::HeaderCheck {
+    return [&ingest, metrics, enterprise](const http::Request& req,
+                                          const http::RequestContext& ctx) -> std::optional<Error> {
+      std::vector<Header> headers;
+      for (const auto& f : req) {
+        headers.push_back(Header{std::string(f.name_string()), std::string(f.value())});
+      }
+      auto refused = ingest.precheck(std::string(ctx.param("org")), enterprise, headers);
+      if (refused) {
+        if (metrics != nullptr) metrics->count_refusal(to_string(refused->code));
+        spdlog::warn("request_id={} org={} endpoint={} refused before reading the body: {} {}",
+                     ctx.request_id, ctx.param("org"), ctx.param("endpoint"),
+                     to_string(refused->code), refused->message);
+      }
+      return refused;
+    };
+  };
+  router.add(bhttp::verb::post, "/api/webhook/v2/{org}/enterprise/{endpoint}", handler(true),
+             check(true));
+  router.add(bhttp::verb::post, "/api/webhook/v2/{org}/{endpoint}", handler(false), check(false));
 }
 
 void add_health_routes(http::Router& router) {

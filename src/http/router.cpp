@@ -25,10 +25,12 @@ std::optional<std::string> decode_segment(std::string_view segment) {
 
 }  // namespace
 
-void Router::add(boost::beast::http::verb method, std::string pattern, Handler handler) {
+void Router::add(boost::beast::http::verb method, std::string pattern, Handler handler,
+                 HeaderCheck check) {
   std::vector<std::string> segments;
   for (auto s : split_path(pattern)) segments.emplace_back(s);
-  routes_.push_back(Route{method, std::move(pattern), std::move(segments), std::move(handler)});
+  routes_.push_back(
+      Route{method, std::move(pattern), std::move(segments), std::move(handler), std::move(check)});
 }
 
 Router::Match Router::match(boost::beast::http::verb method, std::string_view target) const {
@@ -58,6 +60,7 @@ Router::Match Router::match(boost::beast::http::verb method, std::string_view ta
       continue;
     }
     result.handler = &route.handler;
+    if (route.check) result.check = &route.check;
     result.params = std::move(params);
     return result;
   }

@@ -14,12 +14,15 @@ namespace cb::http {
 class Router {
  public:
   /// Adds a route, e.g. add(verb::post, "/api/webhook/v2/{org}/enterprise/{endpoint}", h).
-  void add(boost::beast::http::verb method, std::string pattern, Handler handler);
+  /// `check`, when given, runs on the header block before the body is read (see HeaderCheck).
+  void add(boost::beast::http::verb method, std::string pattern, Handler handler,
+           HeaderCheck check = {});
 
   /// Result of matching a request target.
   struct Match {
-    const Handler* handler = nullptr;  ///< null when nothing matched
-    bool path_matched = false;         ///< a route has this path but another method
+    const Handler* handler = nullptr;    ///< null when nothing matched
+    const HeaderCheck* check = nullptr;  ///< the route's header check, null when it has none
+    bool path_matched = false;           ///< a route has this path but another method
     std::vector<std::pair<std::string, std::string>> params;
   };
 
@@ -35,6 +38,7 @@ class Router {
     std::string pattern;
     std::vector<std::string> segments;
     Handler handler;
+    HeaderCheck check;
   };
   std::vector<Route> routes_;
 };

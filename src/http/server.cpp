@@ -158,6 +158,20 @@ asio::awaitable<void> run_session(beast::tcp_stream stream, std::shared_ptr<Shar
                          parser.get().version());
     }
     if (!early) {
+      // A route may refuse the request from its headers alone, before the body is read.
+      auto pre = router.match(parser.get().method(), parser.get().target());
+      if (pre.check != nullptr) {
+        RequestContext pre_ctx = base_ctx;
+        pre_ctx.request_id = new_request_id();
+        pre_ctx.params = std::move(pre.params);
+        if (auto refused = (*pre.check)(parser.get(), pre_ctx)) {
+          early = on_error(*refused, parser.get().version(), false);
+          early->keep_alive(false);
+          early->prepare_payload();
+        }
+      }
+    }
+    if (!early) {
       stream.expires_after(options.body_timeout);
       auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
       (void)bn;

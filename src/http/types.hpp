@@ -5,6 +5,7 @@
 #include <boost/beast/http.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -36,6 +37,11 @@ struct RequestContext {
 
 /// A route handler. It runs on an I/O thread and must not block on disk or network.
 using Handler = std::function<boost::asio::awaitable<Response>(Request&, RequestContext&)>;
+
+/// Runs once the header block is read, before the body: returning an Error refuses the request
+/// without reading its body (so that a large body from an unknown sender costs nothing). The
+/// request passed has headers only. Must not block.
+using HeaderCheck = std::function<std::optional<Error>(const Request&, const RequestContext&)>;
 
 /// Turns an Error into a response (the API's one mapping), for errors the server itself
 /// detects: unknown route, body over the limit, malformed request.

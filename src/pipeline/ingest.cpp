@@ -42,6 +42,23 @@ bool is_recorded_header(std::string_view name) noexcept {
   return false;
 }
 
+std::optional<Error> Ingest::precheck(const std::string& org_name, bool enterprise,
+                                      const std::vector<Header>& headers) const {
+  auto org = orgs_.lookup(org_name);
+  if (!org) return org.error();
+  if (!*org)
+    return make_error(ErrorCode::unknown_org, "no org named '" + org_name.substr(0, 100) + "'");
+  RawDelivery raw;
+  raw.headers = headers;
+  if (auth::has_credentials(raw)) return std::nullopt;
+  const providers::Provider* provider =
+      enterprise ? providers::find_provider("bitbucket_server") : providers::detect_provider(raw);
+  if (provider != nullptr && provider->is_ping(raw)) return std::nullopt;
+  return make_error(ErrorCode::missing_credentials,
+                    "no X-Hub-Signature, X-Hub-Signature-256, X-Gitea-Signature, Authorization or "
+                    "X-Gitlab-Token header");
+}
+
 Result<IngestPlan> Ingest::prepare(IngestRequest request) const {
   auto org = orgs_.lookup(request.org);
   if (!org) return std::unexpected(org.error());

@@ -50,6 +50,13 @@ class Ingest {
 
   [[nodiscard]] Result<IngestPlan> prepare(IngestRequest request) const;
 
+  /// The checks that need only the URL and the headers, run before the body is read: the org
+  /// exists (unknown_org) and the request carries a credential header unless it is a ping
+  /// (missing_credentials). nullopt when the request may go on. A request that passes is still
+  /// fully checked by prepare().
+  [[nodiscard]] std::optional<Error> precheck(const std::string& org, bool enterprise,
+                                              const std::vector<Header>& headers) const;
+
   /// Called with the token id of every authenticated request (for the batched last_used_at
   /// update); set before the server starts.
   void on_token_used(std::function<void(std::int64_t token_id)> callback) {

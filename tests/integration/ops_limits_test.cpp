@@ -176,6 +176,27 @@ TEST_F(OpsLimitsTest, HalfAHeaderBlockIsDisconnectedAfterTheHeaderTimeoutWithout
   EXPECT_EQ(deliveries("acme").size(), 4u);
 }
 
+TEST_F(OpsLimitsTest, UnknownOrgOrNoCredentialsIsRefusedBeforeTheBodyIsRead) {
+  ASSERT_TRUE(start_server());
+  // Announce a 20 MB body but send none of it: the answer must come from the headers alone.
+  auto ask = [&](const std::string& org, const std::string& extra_header) {
+    RawClient c(server_->port());
+    EXPECT_TRUE(c.connected());
+    return c.exchange("POST /api/webhook/v2/" + org +
+                      "/enterprise/trigger-scm-push-request HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      "Content-Type: application/json\r\nX-Event-Key: repo:refs_changed\r\n"
+                      "X-Request-Id: 11111111-2222-3333-4444-555555555555\r\n" +
+                      extra_header + "Content-Length: 20000000\r\n\r\n");
+  };
+  const auto unknown = ask("nosuch", "X-Hub-Signature: sha256=" + std::string(64, 'a') + "\r\n");
+  EXPECT_EQ(unknown.first, 404) << unknown.second;
+  EXPECT_NE(unknown.second.find("unknown_org"), std::string::npos) << unknown.second;
+  const auto anonymous = ask("acme", "");
+  EXPECT_EQ(anonymous.first, 401) << anonymous.second;
+  EXPECT_NE(anonymous.second.find("missing_credentials"), std::string::npos) << anonymous.second;
+  EXPECT_TRUE(deliveries().empty());
+}
+
 TEST_F(OpsLimitsTest, MoreHeaderFieldsThanTheLimitIs431AndNothingIsStored) {
   ASSERT_TRUE(start_server({{"COMMITBRIDGE_SERVER_MAX_HEADER_COUNT", "20"}}));
   const std::string body = push(1);
