@@ -18,6 +18,7 @@ namespace bhttp = boost::beast::http;
 namespace json = boost::json;
 using admin::audit_json;
 using admin::org_json;
+using admin::page_json;
 using admin::token_json;
 
 /// What a handler sees: the request, its context and the authenticated principal.
@@ -164,15 +165,6 @@ http::Handler authenticated(admin::AdminService& admin, asio::thread_pool& pool,
     co_return co_await asio::co_spawn(
         pool, [run]() -> asio::awaitable<http::Response> { co_return run(); }, asio::use_awaitable);
   };
-}
-
-template <class T, class F>
-json::object page_json(const admin::Page<T>& page, F&& to_json) {
-  json::array items;
-  for (const auto& item : page.items) items.push_back(to_json(item));
-  return json::object{
-      {"items", std::move(items)},
-      {"next_cursor", page.next_cursor.empty() ? json::value() : json::value(page.next_cursor)}};
 }
 
 }  // namespace

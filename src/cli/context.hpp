@@ -26,7 +26,7 @@ void add_common_options(CLI::App& command, CommonOptions& options);
 /// failure. Only commands that may start a new data directory pass `create` (serve, org create,
 /// admin-token create); the others refuse a directory without a database.
 [[nodiscard]] std::unique_ptr<app::Application> open_application(const CommonOptions& options,
-                                                                  bool create = false);
+                                                                 bool create = false);
 
 /// Prints "error: <message>" on stderr and returns 1.
 int report(const Error& error);

@@ -128,12 +128,8 @@ void add_org_token_commands(CLI::App& root, CommonOptions& common, std::function
           auto page = admin.list_orgs(admin::PageRequest{opts().limit, opts().cursor});
           if (!page) return report(page.error());
           if (opts().as_json) {
-            json::array items;
-            for (const auto& org : page->items) items.push_back(admin::org_json(org));
-            print_json(json::object{
-                {"items", std::move(items)},
-                {"next_cursor",
-                 page->next_cursor.empty() ? json::value() : json::value(page->next_cursor)}});
+            print_json(
+                admin::page_json(*page, [&](const auto& org) { return admin::org_json(org); }));
             return 0;
           }
           for (const auto& org : page->items) std::cout << org.name << "\n";
@@ -243,12 +239,8 @@ void add_org_token_commands(CLI::App& root, CommonOptions& common, std::function
               admin.list_tokens_page(opts().org, admin::PageRequest{opts().limit, opts().cursor});
           if (!page) return report(page.error());
           if (opts().as_json) {
-            json::array items;
-            for (const auto& t : page->items) items.push_back(admin::token_json(t, clock.now_ms()));
-            print_json(json::object{
-                {"items", std::move(items)},
-                {"next_cursor",
-                 page->next_cursor.empty() ? json::value() : json::value(page->next_cursor)}});
+            print_json(admin::page_json(
+                *page, [&](const auto& t) { return admin::token_json(t, clock.now_ms()); }));
             return 0;
           }
           print_token_table(page->items, clock.now_ms());
@@ -355,12 +347,8 @@ void add_org_token_commands(CLI::App& root, CommonOptions& common, std::function
           auto page = admin.audit(opts().org, admin::PageRequest{opts().limit, opts().cursor});
           if (!page) return report(page.error());
           if (opts().as_json) {
-            json::array items;
-            for (const auto& e : page->items) items.push_back(admin::audit_json(e));
-            print_json(json::object{
-                {"items", std::move(items)},
-                {"next_cursor",
-                 page->next_cursor.empty() ? json::value() : json::value(page->next_cursor)}});
+            print_json(
+                admin::page_json(*page, [&](const auto& e) { return admin::audit_json(e); }));
             return 0;
           }
           for (const auto& e : page->items) {

@@ -55,8 +55,8 @@ ProcessOutcome JobDispatch::dispatch(const store::DeliveryRecord& delivery,
   std::vector<std::string> why_not;
   std::vector<store::JobRunRecord> to_run;
   std::size_t matched = 0;
-  std::set<std::string> seen_refs;  // a ref listed twice in one push is one ref change
-  std::vector<std::string> earlier;   // runs an earlier attempt already started
+  std::set<std::string> seen_refs;   // a ref listed twice in one push is one ref change
+  std::vector<std::string> earlier;  // runs an earlier attempt already started
   for (const auto& change : push.changes) {
     if (!seen_refs.insert(change.ref_id).second) continue;
     if (change.type == RefChangeType::remove) {

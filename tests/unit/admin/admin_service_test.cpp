@@ -116,8 +116,9 @@ TEST_F(AdminServiceTest, GetOrgOfUnknownNameIsNotFound) {
 // ---- tokens -------------------------------------------------------------------------------------
 
 TEST_F(AdminServiceTest, WebhookTokenIsStoredSealedAndShownOnce) {
-  auto created = admin_->create_token("northwind", "bitbucket", auth::TokenType::webhook,
-                                      "Bitbucket DC flight-planner", kNow + 86'400'000, Actor{"alice", ""});
+  auto created =
+      admin_->create_token("northwind", "bitbucket", auth::TokenType::webhook,
+                           "Bitbucket DC flight-planner", kNow + 86'400'000, Actor{"alice", ""});
   ASSERT_TRUE(created.has_value()) << created.error().message;
 
   // The returned record has no secret material.
@@ -155,8 +156,8 @@ TEST_F(AdminServiceTest, WebhookTokenIsStoredSealedAndShownOnce) {
 }
 
 TEST_F(AdminServiceTest, ApiTokenIsStoredAsSha256Only) {
-  auto created =
-      admin_->create_token("Northwind", "automation", auth::TokenType::api, "", std::nullopt, Actor{});
+  auto created = admin_->create_token("Northwind", "automation", auth::TokenType::api, "",
+                                      std::nullopt, Actor{});
   ASSERT_TRUE(created.has_value()) << created.error().message;
   auto parts = auth::parse_token(created->token);
   ASSERT_TRUE(parts.has_value());
@@ -173,8 +174,10 @@ TEST_F(AdminServiceTest, ApiTokenIsStoredAsSha256Only) {
 }
 
 TEST_F(AdminServiceTest, TwoTokensNeverShareSecretsOrPublicIds) {
-  auto a = admin_->create_token("Northwind", "a", auth::TokenType::webhook, "", std::nullopt, Actor{});
-  auto b = admin_->create_token("Northwind", "b", auth::TokenType::webhook, "", std::nullopt, Actor{});
+  auto a =
+      admin_->create_token("Northwind", "a", auth::TokenType::webhook, "", std::nullopt, Actor{});
+  auto b =
+      admin_->create_token("Northwind", "b", auth::TokenType::webhook, "", std::nullopt, Actor{});
   ASSERT_TRUE(a.has_value() && b.has_value());
   EXPECT_NE(a->token, b->token);
   EXPECT_NE(a->record.public_id, b->record.public_id);
@@ -222,7 +225,8 @@ TEST_F(AdminServiceTest, ExpiryMustBeInTheFuture) {
     EXPECT_EQ(r.error().code, ErrorCode::invalid_argument);
     EXPECT_EQ(r.error().message, "expires_at: not in the future");
   }
-  auto ok = admin_->create_token("Northwind", "new", auth::TokenType::webhook, "", kNow + 1, Actor{});
+  auto ok =
+      admin_->create_token("Northwind", "new", auth::TokenType::webhook, "", kNow + 1, Actor{});
   EXPECT_TRUE(ok.has_value());
 }
 
