@@ -7,6 +7,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <unistd.h>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -19,7 +20,6 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "auth/digest.hpp"
@@ -117,7 +117,8 @@ BENCHMARK(BM_AuthenticateHmacSha256_4K)->Arg(1)->Arg(3)->Arg(10);
 
 /// A bare HMAC-SHA256 of the 4 KB body, the floor under the authentication above.
 void BM_HmacSha256Raw_4K(benchmark::State& state) {
-  const std::string key = cb::auth::format_token(cb::auth::generate_token(cb::auth::TokenType::webhook));
+  const std::string key =
+      cb::auth::format_token(cb::auth::generate_token(cb::auth::TokenType::webhook));
   const std::string& body = payload_4k();
   for (auto _ : state) benchmark::DoNotOptimize(cb::auth::hmac_sha256(key, body));
   state.SetItemsProcessed(state.iterations());
@@ -209,15 +210,15 @@ BENCHMARK(BM_ParseBitbucketDc_1M)->Unit(benchmark::kMillisecond);
 /// prefix, brackets, branch names of merges, trailing "(ABC-12)"), often a wrapped body, smart
 /// commands, Jira URLs, look-alikes (UTF-8, SHA-256), trailers, some non-ASCII text.
 std::vector<std::string> commit_messages(std::size_t n) {
-  static constexpr const char* kProjects[] = {"NWA", "ABC", "PLAT", "OPS", "CORE2", "WEB_UI",
-                                              "DATA", "SEC"};
-  static constexpr const char* kVerbs[] = {"fix", "add", "remove", "refactor", "update",
-                                           "handle", "document", "test", "rename", "speed up"};
+  static constexpr const char* kProjects[] = {"NWA",   "ABC",    "PLAT", "OPS",
+                                              "CORE2", "WEB_UI", "DATA", "SEC"};
+  static constexpr const char* kVerbs[] = {"fix",    "add",      "remove", "refactor", "update",
+                                           "handle", "document", "test",   "rename",   "speed up"};
   static constexpr const char* kThings[] = {
       "waypoint parser",        "route solver for polar segments", "login redirect loop",
-      "null check in exporter", "retry backoff of the uploader",  "flaky integration test",
-      "dependency versions",    "timezone handling in reports",   "cache invalidation",
-      "README typos",           "CSV import of large files",      "memory leak in session pool"};
+      "null check in exporter", "retry backoff of the uploader",   "flaky integration test",
+      "dependency versions",    "timezone handling in reports",    "cache invalidation",
+      "README typos",           "CSV import of large files",       "memory leak in session pool"};
   static constexpr const char* kBody[] = {
       "The previous implementation assumed the list was sorted, which is not true for",
       "imported data. This keeps the order stable and adds a regression test.",

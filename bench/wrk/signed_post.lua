@@ -8,7 +8,7 @@
 -- RUN_TAG    prefix of the request ids, unique per run: "<RUN_TAG>-<thread>-<counter>"
 --
 -- done() prints one line starting with "CBBENCH " of key=value pairs that scripts/bench reads:
--- requests, duration_us, rps, p50_us, p90_us, p99_us, max_us, ok2xx, non2xx, s200, s202,
+-- requests, duration_us, rps, ok_rps (2xx answers/s), p50_us, p90_us, p99_us, max_us, ok2xx, non2xx, s200, s202,
 -- sother (non-2xx statuses as "code:count,..."), socket errors (connect, read, write, timeout).
 
 local threads = {}
@@ -75,10 +75,10 @@ function done(summary, latency, requests)
   local e = summary.errors
   local duration_s = summary.duration / 1e6
   io.write(string.format(
-    "CBBENCH requests=%d duration_us=%d rps=%.1f p50_us=%d p90_us=%d p99_us=%d max_us=%d " ..
+    "CBBENCH requests=%d duration_us=%d rps=%.1f ok_rps=%.1f p50_us=%d p90_us=%d p99_us=%d max_us=%d " ..
     "ok2xx=%d non2xx=%d s200=%d s202=%d sother=%s connect_errors=%d read_errors=%d " ..
     "write_errors=%d timeouts=%d\n",
-    summary.requests, summary.duration, summary.requests / duration_s,
+    summary.requests, summary.duration, summary.requests / duration_s, t_ok / duration_s,
     latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
     t_ok, t_non, t_200, t_202, (#parts > 0) and table.concat(parts, ",") or "-",
     e.connect, e.read, e.write, e.timeout))
