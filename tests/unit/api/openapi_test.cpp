@@ -217,13 +217,15 @@ class OpenApiTest : public ::testing::Test {
     ctx.request_id = "test";
     ctx.remote_address = "127.0.0.1";
     ctx.params = match.params;
-    asio::io_context ioc;
-    auto guard = asio::make_work_guard(ioc);
-    auto future = asio::co_spawn(ioc, (*match.handler)(req, ctx), asio::use_future);
-    std::thread runner([&ioc] { ioc.run(); });
+    // ioc_ outlives pool_ (declared before it): a pool thread may still hold ioc_'s executor
+    // for a moment after the handler's answer has been delivered.
+    ioc_.restart();
+    auto guard = asio::make_work_guard(ioc_);
+    auto future = asio::co_spawn(ioc_, (*match.handler)(req, ctx), asio::use_future);
+    std::thread runner([this] { ioc_.run(); });
     const bool ready = future.wait_for(kWaitLimit) == std::future_status::ready;
     guard.reset();
-    ioc.stop();
+    ioc_.stop();
     runner.join();
     if (!ready) {
       ADD_FAILURE() << "handler did not complete";
@@ -237,6 +239,7 @@ class OpenApiTest : public ::testing::Test {
   auth::SecretBox box_ = auth::SecretBox::from_key(std::string(32, 'k'));
   std::unique_ptr<store::sqlite::SqliteStore> store_;
   std::unique_ptr<admin::AdminService> admin_;
+  asio::io_context ioc_;
   asio::thread_pool pool_{1};
   http::Router router_;
   json::value doc_;
