@@ -49,6 +49,19 @@ std::vector<std::string> argv_from_json(const std::string& text) {
   return out;
 }
 
+/// Steps `s` to the end and reads every row with `read` (a function of `const Statement&`).
+template <class T, class Read>
+Result<std::vector<T>> collect_rows(Statement& s, Read&& read) {
+  std::vector<T> out;
+  while (true) {
+    auto row = s.step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out.push_back(read(s));
+  }
+  return out;
+}
+
 constexpr std::string_view kTokenColumns =
     "id, org_id, name, type, description, public_id, secret_sealed, secret_sha256, "
     "created_at_ms, created_by, last_used_at_ms, expires_at_ms, revoked_at_ms, "
@@ -343,13 +356,9 @@ Result<std::vector<OrgRecord>> SqliteStore::list_orgs() {
   CB_TRY_ASSIGN(
       s, main_.prepare("SELECT id, name, created_at_ms FROM orgs WHERE deleted_at_ms IS NULL ORDER "
                        "BY name"));
-  std::vector<OrgRecord> out;
-  while (true) {
-    CB_TRY_ASSIGN(row, s.step());
-    if (!row) break;
-    out.push_back(OrgRecord{s.int64(0), s.text(1), s.int64(2)});
-  }
-  return out;
+  return collect_rows<OrgRecord>(s, [](const Statement& r) {
+    return OrgRecord{r.int64(0), r.text(1), r.int64(2)};
+  });
 }
 
 Result<TokenRecord> SqliteStore::create_token(const TokenRecord& t) {
@@ -385,13 +394,7 @@ Result<std::vector<TokenRecord>> SqliteStore::list_tokens(std::int64_t org_id) {
   CB_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kTokenColumns) +
                                  " FROM tokens WHERE org_id = ? ORDER BY name"));
   s.bind(1, org_id);
-  std::vector<TokenRecord> out;
-  while (true) {
-    CB_TRY_ASSIGN(row, s.step());
-    if (!row) break;
-    out.push_back(read_token(s));
-  }
-  return out;
+  return collect_rows<TokenRecord>(s, read_token);
 }
 
 Result<TokenRecord> SqliteStore::revoke_token(std::int64_t org_id, const std::string& name,
@@ -452,13 +455,7 @@ Result<std::vector<RepositoryRecord>> SqliteStore::list_repositories(std::int64_
   CB_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kRepoColumns) +
                                  " FROM repositories WHERE org_id = ? ORDER BY project_key, slug"));
   s.bind(1, org_id);
-  std::vector<RepositoryRecord> out;
-  while (true) {
-    CB_TRY_ASSIGN(row, s.step());
-    if (!row) break;
-    out.push_back(read_repository(s));
-  }
-  return out;
+  return collect_rows<RepositoryRecord>(s, read_repository);
 }
 
 Result<JobRecord> SqliteStore::create_job(const JobRecord& job) {
@@ -580,13 +577,7 @@ Result<std::vector<DeliveryRecord>> SqliteStore::list_deliveries(const DeliveryQ
                                  "(?1 IS NULL OR d.org_id = ?1) AND (?2 IS NULL OR d.seq < ?2) "
                                  "ORDER BY d.seq DESC LIMIT ?3"));
   s.bind(1, q.org_id).bind(2, q.before_seq).bind(3, static_cast<std::int64_t>(q.limit));
-  std::vector<DeliveryRecord> out;
-  while (true) {
-    CB_TRY_ASSIGN(row, s.step());
-    if (!row) break;
-    out.push_back(read_delivery(s));
-  }
-  return out;
+  return collect_rows<DeliveryRecord>(s, read_delivery);
 }
 
 Result<std::optional<DeliveryRecord>> SqliteStore::get_delivery(const std::string& delivery_id) {
@@ -673,13 +664,7 @@ Result<std::vector<JobRunRecord>> SqliteStore::list_runs(const RunQuery& q) {
     s.bind_null(2);
   }
   s.bind(3, q.before_id).bind(4, static_cast<std::int64_t>(q.limit));
-  std::vector<JobRunRecord> out;
-  while (true) {
-    CB_TRY_ASSIGN(row, s.step());
-    if (!row) break;
-    out.push_back(read_run(s));
-  }
-  return out;
+  return collect_rows<JobRunRecord>(s, read_run);
 }
 
 Result<bool> SqliteStore::link_story(std::int64_t org_id, std::int64_t repository_id,
@@ -775,13 +760,9 @@ Result<std::vector<OrgRecord>> SqliteStore::list_orgs_page(const PageQuery& page
   CB_TRY_ASSIGN(s, main_.prepare("SELECT id, name, created_at_ms FROM orgs WHERE deleted_at_ms IS "
                                  "NULL AND id > ? ORDER BY id LIMIT ?"));
   s.bind(1, page.after_id).bind(2, static_cast<std::int64_t>(page.limit));
-  std::vector<OrgRecord> out;
-  while (true) {
-    CB_TRY_ASSIGN(row, s.step());
-    if (!row) break;
-    out.push_back(OrgRecord{s.int64(0), s.text(1), s.int64(2)});
-  }
-  return out;
+  return collect_rows<OrgRecord>(s, [](const Statement& r) {
+    return OrgRecord{r.int64(0), r.text(1), r.int64(2)};
+  });
 }
 
 Result<void> SqliteStore::delete_org(std::int64_t org_id, UnixMillis now) {
@@ -806,13 +787,7 @@ Result<std::vector<TokenRecord>> SqliteStore::list_tokens_page(std::int64_t org_
   CB_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kTokenColumns) +
                                  " FROM tokens WHERE org_id = ? AND id > ? ORDER BY id LIMIT ?"));
   s.bind(1, org_id).bind(2, page.after_id).bind(3, static_cast<std::int64_t>(page.limit));
-  std::vector<TokenRecord> out;
-  while (true) {
-    CB_TRY_ASSIGN(row, s.step());
-    if (!row) break;
-    out.push_back(read_token(s));
-  }
-  return out;
+  return collect_rows<TokenRecord>(s, read_token);
 }
 
 Result<std::optional<TokenRecord>> SqliteStore::find_token(const std::string& public_id) {
@@ -971,13 +946,7 @@ Result<std::vector<AdminTokenRecord>> SqliteStore::list_admin_tokens() {
   std::lock_guard lock(main_mutex_);
   CB_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kAdminTokenColumns) +
                                  " FROM admin_tokens ORDER BY id"));
-  std::vector<AdminTokenRecord> out;
-  while (true) {
-    CB_TRY_ASSIGN(row, s.step());
-    if (!row) break;
-    out.push_back(read_admin_token(s));
-  }
-  return out;
+  return collect_rows<AdminTokenRecord>(s, read_admin_token);
 }
 
 Result<AdminTokenRecord> SqliteStore::revoke_admin_token(const std::string& name, UnixMillis now) {
@@ -1020,13 +989,7 @@ Result<std::vector<AuditEvent>> SqliteStore::list_audit(std::optional<std::int64
                                  "((?1 IS NULL AND org_id IS NULL) OR org_id = ?1) AND (?2 IS "
                                  "NULL OR id < ?2) ORDER BY id DESC LIMIT ?3"));
   s.bind(1, org_id).bind(2, before_id).bind(3, static_cast<std::int64_t>(limit));
-  std::vector<AuditEvent> out;
-  while (true) {
-    CB_TRY_ASSIGN(row, s.step());
-    if (!row) break;
-    out.push_back(read_audit(s));
-  }
-  return out;
+  return collect_rows<AuditEvent>(s, read_audit);
 }
 
 Result<std::size_t> SqliteStore::rewrap_secrets(
