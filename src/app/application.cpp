@@ -18,6 +18,7 @@
 #include "api/error_mapping.hpp"
 #include "api/metrics_routes.hpp"
 #include "api/webhook_routes.hpp"
+#include "app/alm_runtime.hpp"
 #include "app/json_log_formatter.hpp"
 #include "app/key_rotation.hpp"
 #include "app/server_lock.hpp"
@@ -136,6 +137,8 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
   jobs.set_on_run_finished(
       [&pipeline_metrics](std::string_view status) { pipeline_metrics.count_run(status); });
   pipeline::CommitSync sync(*store_, clock, paths, *pattern);
+  AlmRuntime alm(config_, *store_, *box_, clock, &pipeline_metrics);
+  alm.attach(sync);
   pipeline::DeliveryProcessor processor(*store_, jobs, sync);
   pipeline::WorkerOptions worker_options;
   worker_options.max_attempts = config_.max_attempts;
@@ -154,6 +157,7 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
   api::add_readiness_route(router, probe, clock, std::chrono::seconds(5));
   boost::asio::thread_pool admin_pool(2);  // the admin API's store work, off the I/O threads
   api::add_admin_routes(router, admin_service, admin_pool);
+  alm.add_routes(router, admin_service, admin_pool);
 
   asio::io_context ioc(static_cast<int>(config_.threads));
   http::ServerOptions options;
@@ -173,6 +177,7 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
     return 1;
   }
   worker.start();
+  alm.start();
   probe.start();
 
   Config shown = config_;
@@ -221,6 +226,7 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
 
   stopping.store(true);  // stops a running job command (its run becomes interrupted)
   worker.stop();
+  alm.stop();
   probe.stop();
   admin_pool.join();
   token_uses.stop();

@@ -136,6 +136,27 @@ std::vector<Setting> settings() {
        [](Config& c, const std::string& v) {
          return assign_int(c.job_timeout_ms, v, "worker.job_timeout_ms", 100, 7 * kMaxMs);
        }},
+      {"alm", "max_attempts", K::integer,
+       [](Config& c, const std::string& v) {
+         return assign_int(c.alm_max_attempts, v, "alm.max_attempts", 1, 100);
+       }},
+      {"alm", "retry_backoff_ms", K::integer,
+       [](Config& c, const std::string& v) {
+         return assign_int(c.alm_retry_backoff_ms, v, "alm.retry_backoff_ms", 1, kMaxMs);
+       }},
+      {"alm", "max_retry_backoff_ms", K::integer,
+       [](Config& c, const std::string& v) {
+         return assign_int(c.alm_max_retry_backoff_ms, v, "alm.max_retry_backoff_ms", 1, kMaxMs);
+       }},
+      {"alm", "request_timeout_ms", K::integer,
+       [](Config& c, const std::string& v) {
+         return assign_int(c.alm_request_timeout_ms, v, "alm.request_timeout_ms", 100, 600'000);
+       }},
+      {"alm", "project_keys_refresh_ms", K::integer,
+       [](Config& c, const std::string& v) {
+         return assign_int(c.alm_project_keys_refresh_ms, v, "alm.project_keys_refresh_ms", 1000,
+                           7 * kMaxMs);
+       }},
       {"log", "level", K::text,
        [](Config& c, const std::string& v) -> Result<void> {
          static constexpr std::string_view kLevels[] = {"trace", "debug", "info",

@@ -40,6 +40,12 @@ struct Config {
   int max_attempts = 5;
   std::int64_t retry_backoff_ms = 2000;
   std::int64_t job_timeout_ms = 3'600'000;
+  // [alm] (write-back outbox)
+  int alm_max_attempts = 8;                              ///< then an outbox entry is dead
+  std::int64_t alm_retry_backoff_ms = 5000;              ///< attempt n waits base * 2^(n-1)
+  std::int64_t alm_max_retry_backoff_ms = 3'600'000;     ///< the longest wait between attempts
+  std::int64_t alm_request_timeout_ms = 10'000;          ///< one request to Jira or a webhook
+  std::int64_t alm_project_keys_refresh_ms = 3'600'000;  ///< Jira project keys listed this often
   // [log]
   std::string log_level = "info";
   bool log_json = false;

@@ -33,6 +33,8 @@ ProcessOutcome CommitSync::sync(const store::DeliveryRecord& delivery,
   std::set<std::string> stories;
   std::set<std::string> linked_commits;
   std::set<std::string> seen_refs;  // a ref listed twice in one push is one ref change
+  // The links stored below, for the ALM outbox (enqueued right after them, idempotently).
+  std::vector<LinkedCommit> written;
   for (const auto& change : push.changes) {
     if (change.type == RefChangeType::remove || !seen_refs.insert(change.ref_id).second) continue;
     auto commits = mirror->commits_for_ref_change(change.ref_id, change.from_hash, change.to_hash);
@@ -56,8 +58,13 @@ ProcessOutcome CommitSync::sync(const store::DeliveryRecord& delivery,
         if (*linked) ++links_new;
         stories.insert(key);
         linked_commits.insert(commit.hash);
+        if (writeback_ != nullptr) written.push_back(LinkedCommit{change.display_id, sc});
       }
     }
+  }
+  if (writeback_ != nullptr) {
+    auto queued = writeback_->write_back(delivery, repo, written);
+    if (!queued) return ProcessOutcome{"failed", "ALM outbox: " + queued.error().message, true};
   }
   if (stories.empty()) {
     return ProcessOutcome{"done", "no story keys in " + std::to_string(commits_seen) +

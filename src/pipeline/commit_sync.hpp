@@ -4,6 +4,7 @@
 
 #include "core/clock.hpp"
 #include "core/event.hpp"
+#include "pipeline/alm_writeback.hpp"
 #include "pipeline/outcome.hpp"
 #include "pipeline/paths.hpp"
 #include "smartcommit/story_key_pattern.hpp"
@@ -18,6 +19,9 @@ class CommitSync {
              const smartcommit::StoryKeyPattern& pattern)
       : store_(store), clock_(clock), paths_(std::move(paths)), pattern_(pattern) {}
 
+  /// Write-back of the links to the ALM connections (not owned; none when unset).
+  void set_writeback(AlmWriteback* writeback) { writeback_ = writeback; }
+
   /// Fetches the repository's mirror (clone URL of `repo`), walks each ref change's commits
   /// (DESIGN "Commits and stories"), extracts story keys and stores one link per story ×
   /// commit with the branch where it was seen. A remote that cannot be fetched gives a retry.
@@ -29,6 +33,7 @@ class CommitSync {
   const Clock& clock_;
   PipelinePaths paths_;
   const smartcommit::StoryKeyPattern& pattern_;
+  AlmWriteback* writeback_ = nullptr;
 };
 
 }  // namespace cb::pipeline

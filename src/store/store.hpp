@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "store/alm_records.hpp"
 #include "store/records.hpp"
 
 namespace cb::store {
@@ -89,7 +90,8 @@ class Store {
       std::size_t limit) = 0;
 
   // Key rotation.
-  /// Re-seals every stored webhook secret with `rewrap(sealed, aad)` in one transaction and
+  /// Re-seals every stored webhook secret and ALM connection secret with `rewrap(sealed, aad)`
+  /// in one transaction and
   /// records `key_fingerprint` in the same transaction; any failure changes nothing.
   /// Returns how many secrets were re-sealed.
   [[nodiscard]] virtual Result<std::size_t> rewrap_secrets(
@@ -160,6 +162,68 @@ class Store {
   /// The commits linked to a story (all orgs when org_id is empty), newest first.
   [[nodiscard]] virtual Result<std::vector<StoryLinkRecord>> story_links(
       std::optional<std::int64_t> org_id, const std::string& story_key) = 0;
+  // ALM connections and outbox (implemented in sqlite/sqlite_store_alm.cpp).
+  /// Inserts a connection; conflict when the org has one with this name.
+  [[nodiscard]] virtual Result<AlmConnectionRecord> create_alm_connection(
+      const AlmConnectionRecord& c) = 0;
+  /// The org's connection with this public id (with its project keys); nullopt when absent.
+  [[nodiscard]] virtual Result<std::optional<AlmConnectionRecord>> find_alm_connection(
+      std::int64_t org_id, const std::string& public_id) = 0;
+  /// The org's connections by ascending id, one page (project keys not loaded).
+  [[nodiscard]] virtual Result<std::vector<AlmConnectionRecord>> list_alm_connections(
+      std::int64_t org_id, const PageQuery& page) = 0;
+  /// Replaces every mutable field (name, url, deployment, e-mail, secret, options, age,
+  /// enabled, updated_at) of the connection with c.id; not_found, conflict (name).
+  [[nodiscard]] virtual Result<AlmConnectionRecord> update_alm_connection(
+      const AlmConnectionRecord& c) = 0;
+  /// Deletes the connection, its project keys and its outbox entries; not_found when absent.
+  [[nodiscard]] virtual Result<void> delete_alm_connection(std::int64_t connection_id) = 0;
+  /// Replaces the connection's project keys (when `error` is empty) and records the refresh
+  /// time and error.
+  [[nodiscard]] virtual Result<void> set_alm_project_keys(std::int64_t connection_id,
+                                                          const std::vector<std::string>& keys,
+                                                          const std::string& error,
+                                                          UnixMillis now) = 0;
+  /// The union of the project keys listed by the org's enabled Jira connections, ascending;
+  /// nullopt when the org has no enabled Jira connection.
+  [[nodiscard]] virtual Result<std::optional<std::vector<std::string>>> jira_project_keys(
+      std::int64_t org_id) = 0;
+  /// Enabled Jira connections (of every org) whose project keys were never refreshed or were
+  /// refreshed before `refreshed_before`.
+  [[nodiscard]] virtual Result<std::vector<AlmConnectionRecord>> alm_connections_to_refresh(
+      UnixMillis refreshed_before) = 0;
+  /// Inserts the entries due at `now`, skipping each one whose unique key exists, in one
+  /// transaction. Returns how many were inserted.
+  [[nodiscard]] virtual Result<std::size_t> enqueue_outbox(
+      const std::vector<NewOutboxEntry>& entries, UnixMillis now) = 0;
+  /// Claims the oldest pending entry due at `now` whose connection is enabled (status ->
+  /// sending, attempts + 1) and returns it with its connection; nullopt when none.
+  [[nodiscard]] virtual Result<std::optional<std::pair<OutboxEntryRecord, AlmConnectionRecord>>>
+  claim_outbox_entry(UnixMillis now) = 0;
+  /// Records the outcome of an attempt: status sent, dead, or pending again at `next_attempt_ms`.
+  [[nodiscard]] virtual Result<void> finish_outbox_entry(std::int64_t entry_id,
+                                                         std::string_view status,
+                                                         const std::string& last_error,
+                                                         UnixMillis now,
+                                                         UnixMillis next_attempt_ms = 0) = 0;
+  /// After a crash: entries left in sending (sent or not: nobody knows) go back to pending,
+  /// due at once. Returns how many.
+  [[nodiscard]] virtual Result<int> recover_outbox(UnixMillis now) = 0;
+  /// The org's entries by ascending id, optionally of one status.
+  [[nodiscard]] virtual Result<std::vector<OutboxEntryRecord>> list_outbox(
+      const OutboxQuery& q) = 0;
+  /// The org's entry with this id; nullopt when absent.
+  [[nodiscard]] virtual Result<std::optional<OutboxEntryRecord>> get_outbox_entry(
+      std::int64_t org_id, std::int64_t entry_id) = 0;
+  /// Makes a dead or pending entry pending and due at `now` with its attempts reset to 0;
+  /// not_found when absent, conflict when it is sending or sent.
+  [[nodiscard]] virtual Result<OutboxEntryRecord> retry_outbox_entry(std::int64_t org_id,
+                                                                     std::int64_t entry_id,
+                                                                     UnixMillis now) = 0;
+  /// Entries pending or sending (all orgs).
+  [[nodiscard]] virtual Result<std::int64_t> outbox_backlog() = 0;
+  /// The earliest next_attempt_ms of a pending entry; nullopt when none.
+  [[nodiscard]] virtual Result<std::optional<UnixMillis>> next_outbox_due() = 0;
 };
 
 }  // namespace cb::store

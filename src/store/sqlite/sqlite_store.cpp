@@ -1039,6 +1039,8 @@ Result<std::size_t> SqliteStore::rewrap_secrets(
       u.bind(3, r.id);
       CB_TRY(u.run());
     }
+    CB_TRY_ASSIGN(alm, rewrap_alm_secrets(rewrap));
+    count += alm;
     CB_TRY_ASSIGN(m, main_.prepare("INSERT INTO meta (key, value) VALUES ('key_fingerprint', ?) ON "
                                    "CONFLICT (key) DO UPDATE SET value = excluded.value"));
     m.bind(1, key_fingerprint);

@@ -95,6 +95,35 @@ class SqliteStore final : public Store {
                           const std::string& delivery_id, UnixMillis now) override;
   Result<std::vector<StoryLinkRecord>> story_links(std::optional<std::int64_t> org_id,
                                                    const std::string& story_key) override;
+  // ALM connections and outbox (sqlite_store_alm.cpp).
+  Result<AlmConnectionRecord> create_alm_connection(const AlmConnectionRecord& c) override;
+  Result<std::optional<AlmConnectionRecord>> find_alm_connection(
+      std::int64_t org_id, const std::string& public_id) override;
+  Result<std::vector<AlmConnectionRecord>> list_alm_connections(std::int64_t org_id,
+                                                                const PageQuery& page) override;
+  Result<AlmConnectionRecord> update_alm_connection(const AlmConnectionRecord& c) override;
+  Result<void> delete_alm_connection(std::int64_t connection_id) override;
+  Result<void> set_alm_project_keys(std::int64_t connection_id,
+                                    const std::vector<std::string>& keys, const std::string& error,
+                                    UnixMillis now) override;
+  Result<std::optional<std::vector<std::string>>> jira_project_keys(std::int64_t org_id) override;
+  Result<std::vector<AlmConnectionRecord>> alm_connections_to_refresh(
+      UnixMillis refreshed_before) override;
+  Result<std::size_t> enqueue_outbox(const std::vector<NewOutboxEntry>& entries,
+                                     UnixMillis now) override;
+  Result<std::optional<std::pair<OutboxEntryRecord, AlmConnectionRecord>>> claim_outbox_entry(
+      UnixMillis now) override;
+  Result<void> finish_outbox_entry(std::int64_t entry_id, std::string_view status,
+                                   const std::string& last_error, UnixMillis now,
+                                   UnixMillis next_attempt_ms) override;
+  Result<int> recover_outbox(UnixMillis now) override;
+  Result<std::vector<OutboxEntryRecord>> list_outbox(const OutboxQuery& q) override;
+  Result<std::optional<OutboxEntryRecord>> get_outbox_entry(std::int64_t org_id,
+                                                            std::int64_t entry_id) override;
+  Result<OutboxEntryRecord> retry_outbox_entry(std::int64_t org_id, std::int64_t entry_id,
+                                               UnixMillis now) override;
+  Result<std::int64_t> outbox_backlog() override;
+  Result<std::optional<UnixMillis>> next_outbox_due() override;
 
  private:
   struct Pending {
@@ -108,6 +137,9 @@ class SqliteStore final : public Store {
   template <class T, class F>
   Result<T> in_transaction(F&& work);
   void commit_batch(std::deque<Pending>& batch);
+  /// Re-seals the ALM connection secrets inside rewrap_secrets' transaction (lock held).
+  Result<std::size_t> rewrap_alm_secrets(
+      const std::function<Result<std::string>(const std::string&, const std::string&)>& rewrap);
 
   WriterOptions options_;
   std::mutex main_mutex_;
