@@ -24,7 +24,7 @@ PipelineMetrics PipelineMetrics::register_in(metrics::Registry& registry) {
                        .with({});
   m.outbox_backlog = &registry
                           .gauge("commitbridge_outbox_backlog",
-                                 "ALM updates waiting in the outbox (always 0: no outbox yet).")
+                                 "ALM write-back entries pending or sending in the outbox.")
                           .with({});
   m.store_up =
       &registry.gauge("commitbridge_store_up", "1 when the last store probe succeeded, else 0.")

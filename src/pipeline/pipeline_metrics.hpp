@@ -27,8 +27,8 @@ struct PipelineMetrics {
   /// commitbridge_queue_depth: deliveries queued or processing in the store (refreshed by the
   /// store probe, about once a second).
   metrics::Gauge* queue_depth = nullptr;
-  /// commitbridge_outbox_backlog: ALM updates waiting in the outbox; always 0 until the outbox
-  /// exists.
+  /// commitbridge_outbox_backlog: ALM write-back entries pending or sending in the outbox (set
+  /// by the outbox dispatcher).
   metrics::Gauge* outbox_backlog = nullptr;
   /// commitbridge_store_up: 1 when the last store probe succeeded, else 0.
   metrics::Gauge* store_up = nullptr;

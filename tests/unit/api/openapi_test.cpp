@@ -26,6 +26,7 @@
 
 #include "admin/admin_service.hpp"
 #include "api/admin_routes.hpp"
+#include "api/alm_routes.hpp"
 #include "auth/secret_box.hpp"
 #include "http/router.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -141,6 +142,8 @@ class OpenApiTest : public ::testing::Test {
     store_ = std::move(*opened);
     admin_ = std::make_unique<admin::AdminService>(*store_, box_, clock_);
     add_admin_routes(router_, *admin_, pool_);
+    alm_ = std::make_unique<admin::AlmService>(*store_, box_, clock_);
+    add_alm_routes(router_, *admin_, *alm_, pool_);
 
     boost::system::error_code ec;
     doc_ = json::parse(openapi_document(), ec);
@@ -150,6 +153,7 @@ class OpenApiTest : public ::testing::Test {
 
   void TearDown() override {
     pool_.join();
+    alm_.reset();
     admin_.reset();
     store_.reset();
     std::error_code ec;
@@ -239,6 +243,7 @@ class OpenApiTest : public ::testing::Test {
   auth::SecretBox box_ = auth::SecretBox::from_key(std::string(32, 'k'));
   std::unique_ptr<store::sqlite::SqliteStore> store_;
   std::unique_ptr<admin::AdminService> admin_;
+  std::unique_ptr<admin::AlmService> alm_;
   asio::io_context ioc_;
   asio::thread_pool pool_{1};
   http::Router router_;
@@ -299,7 +304,8 @@ TEST_F(OpenApiTest, ListOperationsTakeLimitAndCursor) {
       ASSERT_NE(param, nullptr) << std::string(path);
       if (is_str(param->at("in"), "query")) query.emplace(param->at("name").as_string());
     }
-    EXPECT_EQ(query, (std::set<std::string>{"limit", "cursor"})) << std::string(path);
+    // Filters (e.g. the outbox's status) may come on top of the page parameters.
+    EXPECT_TRUE(query.contains("limit") && query.contains("cursor")) << std::string(path);
   }
 }
 
