@@ -16,6 +16,10 @@ namespace cb::pipeline {
 using CommandSource = std::function<std::vector<AlmCommand>(const std::string& message,
                                                             const std::string& story_key)>;
 
+/// The web page of a commit of a repository ("" when it cannot be derived).
+using CommitUrl = std::function<std::string(const store::RepositoryRecord& repository,
+                                            const std::string& commit_hash)>;
+
 /// One linked commit of a sync: the branch where it was seen and the link.
 struct LinkedCommit {
   std::string branch;
@@ -30,6 +34,8 @@ class AlmWriteback {
   /// Where the smart-commit commands come from; without one, no command is written back
   /// (remote links, commit comments and webhooks still are).
   void set_command_source(CommandSource source) { commands_ = std::move(source); }
+  /// How the commit's web page (the target of Jira remote links) is found; none: "".
+  void set_commit_url(CommitUrl url) { commit_url_ = std::move(url); }
   /// Called after entries were inserted (wakes the outbox dispatcher).
   void set_on_enqueued(std::function<void()> callback) { on_enqueued_ = std::move(callback); }
 
@@ -44,6 +50,7 @@ class AlmWriteback {
   store::Store& store_;
   const Clock& clock_;
   CommandSource commands_;
+  CommitUrl commit_url_;
   std::function<void()> on_enqueued_;
 };
 

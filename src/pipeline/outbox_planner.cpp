@@ -1,6 +1,8 @@
 #include "pipeline/outbox_planner.hpp"
 
 #include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
 
 namespace cb::pipeline {
 namespace {
@@ -19,15 +21,27 @@ std::string_view action_of(AlmCommand::Kind kind) {
   return store::kActionComment;
 }
 
+/// The clone URL without user information (which may hold credentials); a path stays a path.
+std::string public_clone_url(const std::string& clone_url) {
+  auto parsed = boost::urls::parse_uri(clone_url);
+  if (!parsed) return clone_url.find('@') == std::string::npos ? clone_url : std::string();
+  boost::urls::url u(*parsed);
+  u.remove_userinfo();
+  return std::string(u.buffer());
+}
+
 json::object base_payload(const PlannedCommit& p) {
   const auto& r = *p.repository;
   return json::object{{"repository", r.project_key + "/" + r.slug},
                       {"provider", r.provider},
                       {"branch", p.branch},
                       {"commit", p.commit.commit_hash},
+                      {"commit_url", p.commit_url},
+                      {"clone_url", public_clone_url(r.clone_url)},
                       {"author_name", p.commit.author_name},
                       {"author_email", p.commit.author_email},
                       {"authored_at", format_utc(p.commit.authored_at_ms)},
+                      {"authored_at_ms", p.commit.authored_at_ms},
                       {"message", p.commit.message},
                       {"story_key", p.commit.story_key}};
 }

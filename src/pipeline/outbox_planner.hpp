@@ -30,6 +30,7 @@ struct PlannedCommit {
   std::string delivery_id;
   store::StoryCommit commit;
   std::vector<AlmCommand> commands;  ///< the commands for this story, in message order
+  std::string commit_url;            ///< the commit's web page; "" when unknown
 };
 
 /// The outbox entries for `commit` on each enabled connection, at `now`:
@@ -41,10 +42,12 @@ struct PlannedCommit {
 /// Nothing for a repository whose auto_update_alm is off.
 ///
 /// payload_json is an object: {"repository": "PROJECT/slug", "provider", "branch", "commit",
-/// "author_name", "author_email", "authored_at" (ISO-8601 UTC), "message", "story_key",
-/// "global_id" (remote_link: see remote_link_global_id), "text" (comment,
-/// worklog, transition), "time_spent" and "seconds" (worklog), "transition" (transition),
-/// "commands" (webhook: [{"action", "text", "time_spent", "seconds", "transition"}])}.
+/// "commit_url" (the web page of the commit, "" when unknown), "clone_url" (without user
+/// information),
+/// "author_name", "author_email", "authored_at" (ISO-8601 UTC), "authored_at_ms", "message",
+/// "story_key", "global_id" (remote_link: see remote_link_global_id), "text" (comment, worklog,
+/// transition), "time_spent" and "seconds" (worklog), "transition" (transition), "commands"
+/// (webhook: [{"action", "text", "time_spent", "seconds", "transition"}])}.
 [[nodiscard]] std::vector<store::NewOutboxEntry> plan_outbox(
     const PlannedCommit& commit, const std::vector<store::AlmConnectionRecord>& connections,
     UnixMillis now);

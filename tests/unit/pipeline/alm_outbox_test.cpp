@@ -139,6 +139,18 @@ TEST_F(AlmOutboxTest, PlanGivesOneEntryPerActionWithOrdinalsAndPayload) {
   EXPECT_EQ(work.at("text").as_string(), "wiring");
   const auto tr = json::parse(entries[3].payload_json).as_object();
   EXPECT_EQ(tr.at("transition").as_string(), "start-progress");
+  EXPECT_EQ(link.at("clone_url").as_string(), "/srv/git/orbit-tools.git");
+  EXPECT_EQ(link.at("authored_at_ms").as_int64(), kStart - 1000);
+
+  // Credentials in a clone URL never reach a payload.
+  store::RepositoryRecord with_user = repo_;
+  with_user.clone_url = "https://build-bot:hunter2@scm.orbital.example/scm/orb/orbit-tools.git";
+  p.repository = &with_user;
+  const auto again = plan_outbox(p, {conn_}, kStart);
+  ASSERT_FALSE(again.empty());
+  EXPECT_EQ(json::parse(again[0].payload_json).at("clone_url").as_string(),
+            "https://scm.orbital.example/scm/orb/orbit-tools.git");
+  EXPECT_EQ(again[0].payload_json.find("hunter2"), std::string::npos);
 }
 
 TEST_F(AlmOutboxTest, CommandsOfAnOldCommitAndReposWithoutAutoUpdateAreNotPlanned) {
