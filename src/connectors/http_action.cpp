@@ -199,6 +199,58 @@ milliseconds jittered_backoff(const HttpActionSpec& spec, int attempt, const Jit
   return milliseconds(static_cast<std::int64_t>(std::llround(cap * factor)));
 }
 
+bool is_token(std::string_view s) {
+  constexpr std::string_view kExtra = "!#$%&'*+-.^_`|~";
+  return !s.empty() && std::all_of(s.begin(), s.end(), [&](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           kExtra.find(c) != std::string_view::npos;
+  });
+}
+
+/// The checks that need no placeholder values.
+Result<void> check_structure(const HttpActionSpec& spec) {
+  if (!is_token(spec.method)) {
+    return fail(ErrorCode::invalid_argument, "invalid HTTP method \"" + spec.method + "\"");
+  }
+  if (!spec.url_template.starts_with("http://") && !spec.url_template.starts_with("https://")) {
+    return fail(ErrorCode::invalid_argument, "URL must start with http:// or https://");
+  }
+  for (const auto& header : spec.headers) {
+    if (!is_token(header.first)) {
+      return fail(ErrorCode::invalid_argument, "invalid header name \"" + header.first + "\"");
+    }
+  }
+  if (spec.max_attempts < 1 || spec.max_attempts > kMaxAttempts) {
+    return fail(ErrorCode::invalid_argument, "max_attempts must be between 1 and " +
+                                                 std::to_string(kMaxAttempts) + ", not " +
+                                                 std::to_string(spec.max_attempts));
+  }
+  if (spec.timeout <= milliseconds::zero()) {
+    return fail(ErrorCode::invalid_argument, "HTTP action timeout must be positive");
+  }
+  if (spec.base_backoff < milliseconds::zero() || spec.max_backoff < milliseconds::zero()) {
+    return fail(ErrorCode::invalid_argument, "HTTP action backoff must not be negative");
+  }
+  return {};
+}
+
+/// invalid_argument naming `where` and the first placeholder of `tmpl` not in `known`.
+Result<void> check_placeholders(std::string_view where, std::string_view tmpl,
+                                const std::vector<std::string>& known) {
+  auto names = template_placeholders(tmpl);
+  if (!names) {
+    names.error().message = std::string(where) + ": " + names.error().message;
+    return std::unexpected(std::move(names.error()));
+  }
+  for (const auto& name : *names) {
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      return fail(ErrorCode::invalid_argument,
+                  std::string(where) + ": unknown placeholder {{" + name + "}} in template");
+    }
+  }
+  return {};
+}
+
 double default_jitter() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
@@ -238,6 +290,22 @@ bool SystemRetrySleeper::sleep_for(milliseconds duration, const std::atomic<bool
   }
 }
 
+Result<void> validate_http_action(const HttpActionSpec& spec,
+                                  const std::vector<std::string>& known_placeholders) {
+  if (auto valid = check_structure(spec); !valid) {
+    return valid;
+  }
+  if (auto ok = check_placeholders("URL", spec.url_template, known_placeholders); !ok) {
+    return ok;
+  }
+  for (const auto& [name, value] : spec.headers) {
+    if (auto ok = check_placeholders("header " + name, value, known_placeholders); !ok) {
+      return ok;
+    }
+  }
+  return check_placeholders("body", spec.body_template, known_placeholders);
+}
+
 Result<HttpActionResult> run_http_action(const HttpActionSpec& spec, const TemplateValues& values,
                                          HttpClient& client, const Clock& clock) {
   SystemRetrySleeper sleeper;
@@ -248,16 +316,8 @@ Result<HttpActionResult> run_http_action(const HttpActionSpec& spec, const Templ
                                          HttpClient& client, const Clock& clock,
                                          RetrySleeper& sleeper, const JitterSource& jitter) {
   // Validate and expand everything before anything is sent.
-  if (spec.max_attempts < 1 || spec.max_attempts > kMaxAttempts) {
-    return fail(ErrorCode::invalid_argument, "max_attempts must be between 1 and " +
-                                                 std::to_string(kMaxAttempts) + ", not " +
-                                                 std::to_string(spec.max_attempts));
-  }
-  if (spec.timeout <= milliseconds::zero()) {
-    return fail(ErrorCode::invalid_argument, "HTTP action timeout must be positive");
-  }
-  if (spec.base_backoff < milliseconds::zero() || spec.max_backoff < milliseconds::zero()) {
-    return fail(ErrorCode::invalid_argument, "HTTP action backoff must not be negative");
+  if (auto valid = check_structure(spec); !valid) {
+    return std::unexpected(std::move(valid.error()));
   }
   HttpRequest request;
   request.method = spec.method;
@@ -266,10 +326,6 @@ Result<HttpActionResult> run_http_action(const HttpActionSpec& spec, const Templ
   request.verify_tls = spec.verify_tls;
   request.max_response_bytes = spec.max_response_bytes;
   request.cancel = spec.cancel;
-  if (request.method.empty() ||
-      request.method.find_first_of(" \t\r\n()<>@,;:\\\"/[]?={}") != std::string::npos) {
-    return fail(ErrorCode::invalid_argument, "invalid HTTP method \"" + spec.method + "\"");
-  }
   auto url = expand_template(spec.url_template, values, TemplateEscape::url);
   if (!url) {
     url.error().message = "URL: " + url.error().message;

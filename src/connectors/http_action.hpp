@@ -92,14 +92,21 @@ class SystemRetrySleeper final : public RetrySleeper {
 /// Source of the random factor of the backoff: a number in [0, 1].
 using JitterSource = std::function<double()>;
 
+/// Checks a job's HTTP action before it is saved, without sending anything: method and header
+/// names are RFC 9110 tokens, the URL template starts with http:// or https://, max_attempts is
+/// 1-100, timeout > 0, backoffs >= 0, the templates are well-formed and use only
+/// `known_placeholders`. Errors: invalid_argument naming the field and, for templates, the
+/// placeholder (e.g. "header X-Ref: unknown placeholder {{brnch}} in template").
+[[nodiscard]] Result<void> validate_http_action(const HttpActionSpec& spec,
+                                                const std::vector<std::string>& known_placeholders);
+
 /// Expands the templates of `spec` with `values`, then sends the request through `client`
 /// until it gets a 2xx, a response or failure that is not retried, max_attempts is reached or
 /// `spec.cancel` is set. Blocks the calling thread (backoff waits included).
 ///
-/// Errors (nothing was sent): invalid_argument for an unknown placeholder or a malformed
-/// template (message naming it), a method that is not a token, max_attempts outside 1-100, a
-/// timeout <= 0 or a negative backoff; internal when the log file cannot be created. Every
-/// other outcome is an HttpActionResult.
+/// Errors (nothing was sent): invalid_argument for what validate_http_action refuses (an
+/// unknown placeholder is one without a value in `values`); internal when the log file cannot
+/// be created. Every other outcome is an HttpActionResult.
 [[nodiscard]] Result<HttpActionResult> run_http_action(const HttpActionSpec& spec,
                                                        const TemplateValues& values,
                                                        HttpClient& client, const Clock& clock);

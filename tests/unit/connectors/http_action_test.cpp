@@ -349,6 +349,48 @@ TEST_F(HttpActionTest, SystemSleeperReturnsSoonAfterCancel) {
   EXPECT_TRUE(sleeper.sleep_for(1ms, nullptr));
 }
 
+TEST(ValidateHttpActionTest, AcceptsAGoodSpecAndNamesWhatIsWrong) {
+  const std::vector<std::string> known = {"branch", "to_hash"};
+  HttpActionSpec spec;
+  spec.url_template = "https://ci.example.test/job/{{branch}}";
+  spec.headers = {{"X-Ref", "{{ branch }}"}, {"Authorization", "Bearer literal-token"}};
+  spec.body_template = R"({"sha":"{{to_hash}}"})";
+  EXPECT_TRUE(validate_http_action(spec, known).has_value());
+
+  const auto message_for = [&](const HttpActionSpec& bad) {
+    auto r = validate_http_action(bad, known);
+    EXPECT_FALSE(r.has_value());
+    if (r) return std::string();
+    EXPECT_EQ(r.error().code, ErrorCode::invalid_argument);
+    return r.error().message;
+  };
+  auto bad = spec;
+  bad.headers[0].second = "{{brnch}}";
+  EXPECT_EQ(message_for(bad), "header X-Ref: unknown placeholder {{brnch}} in template");
+  bad = spec;
+  bad.body_template = "{{to_hash";
+  EXPECT_THAT(message_for(bad), HasSubstr("body: unclosed"));
+  bad = spec;
+  bad.url_template = "{{branch}}/x";
+  EXPECT_EQ(message_for(bad), "URL must start with http:// or https://");
+  bad = spec;
+  bad.method = "PO ST";
+  EXPECT_THAT(message_for(bad), HasSubstr("invalid HTTP method"));
+  bad = spec;
+  bad.headers.emplace_back("Bad Header", "x");
+  EXPECT_THAT(message_for(bad), HasSubstr("invalid header name"));
+  bad = spec;
+  bad.max_attempts = 101;
+  EXPECT_THAT(message_for(bad), HasSubstr("max_attempts"));
+  bad = spec;
+  bad.timeout = 0ms;
+  EXPECT_THAT(message_for(bad), HasSubstr("timeout"));
+  // The literal token never shows in any message.
+  bad = spec;
+  bad.headers[1].second = "Bearer {{nope}}";
+  EXPECT_THAT(message_for(bad), Not(HasSubstr("literal-token")));
+}
+
 TEST(RedactSecretsTest, ReplacesLongestFirstAndIgnoresEmpty) {
   EXPECT_EQ(redact_secrets("a abc abcd x", {"abc", "abcd", ""}), "a *** *** x");
   EXPECT_EQ(redact_secrets("nothing", {}), "nothing");
