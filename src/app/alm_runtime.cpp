@@ -1,24 +1,10 @@
 #include "app/alm_runtime.hpp"
 
 #include "api/alm_routes.hpp"
+#include "pipeline/connector_alm_sender.hpp"
 
 namespace cb::app {
 namespace {
-
-/// Stands in for a connector this build lacks: every attempt is a transient failure, so
-/// entries wait (and end in dead-letter with this message) instead of being lost.
-class MissingConnector final : public pipeline::AlmSender, public pipeline::ProjectKeyLister {
- public:
-  pipeline::SendResult send(const store::OutboxEntryRecord&,
-                            const store::AlmConnectionRecord& connection,
-                            const std::string&) override {
-    return pipeline::SendResult::retry_later("no " + connection.type + " connector in this build");
-  }
-  Result<std::vector<std::string>> list_project_keys(const store::AlmConnectionRecord&,
-                                                     const std::string&) override {
-    return fail(ErrorCode::internal, "no jira connector in this build");
-  }
-};
 
 pipeline::OutboxOptions outbox_options(const Config& c, const pipeline::PipelineMetrics* m) {
   pipeline::OutboxOptions o;
@@ -34,11 +20,12 @@ pipeline::OutboxOptions outbox_options(const Config& c, const pipeline::Pipeline
 
 AlmRuntime::AlmRuntime(const Config& config, store::Store& store, const auth::SecretBox& box,
                        const Clock& clock, const pipeline::PipelineMetrics* metrics)
-    : sender_(std::make_unique<MissingConnector>()),
-      lister_(std::make_unique<MissingConnector>()),
+    : http_(std::make_unique<connectors::CurlHttpClient>()),
+      sender_(std::make_unique<pipeline::ConnectorAlmSender>(
+          *http_, clock, std::chrono::milliseconds(config.alm_request_timeout_ms))),
       writeback_(store, clock),
       service_(store, box, clock),
-      dispatcher_(store, box, *sender_, clock, outbox_options(config, metrics), lister_.get()) {
+      dispatcher_(store, box, *sender_, clock, outbox_options(config, metrics), sender_.get()) {
   writeback_.set_on_enqueued([this] { dispatcher_.notify(); });
 }
 

@@ -10,11 +10,13 @@
 #include "admin/alm_service.hpp"
 #include "app/config.hpp"
 #include "auth/secret_box.hpp"
+#include "connectors/http_client.hpp"
 #include "core/clock.hpp"
 #include "http/router.hpp"
 #include "pipeline/alm_sender.hpp"
 #include "pipeline/alm_writeback.hpp"
 #include "pipeline/commit_sync.hpp"
+#include "pipeline/connector_alm_sender.hpp"
 #include "pipeline/outbox_dispatcher.hpp"
 #include "pipeline/pipeline_metrics.hpp"
 
@@ -40,8 +42,8 @@ class AlmRuntime {
   void stop();
 
  private:
-  std::unique_ptr<pipeline::AlmSender> sender_;
-  std::unique_ptr<pipeline::ProjectKeyLister> lister_;
+  std::unique_ptr<connectors::HttpClient> http_;
+  std::unique_ptr<pipeline::ConnectorAlmSender> sender_;
   pipeline::AlmWriteback writeback_;
   admin::AlmService service_;
   pipeline::OutboxDispatcher dispatcher_;

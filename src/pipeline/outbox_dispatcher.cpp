@@ -64,6 +64,7 @@ bool OutboxDispatcher::process_one() {
   }
   if (!*claimed) return false;
   const auto& [entry, connection] = **claimed;
+  update_backlog();  // a send may take long: the gauge shows this entry while it is sending
   SendResult result;
   auto secret =
       connection.secret_sealed.empty()

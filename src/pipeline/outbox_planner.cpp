@@ -1,5 +1,7 @@
 #include "pipeline/outbox_planner.hpp"
 
+#include "connectors/jira_client.hpp"
+
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
@@ -59,8 +61,8 @@ void add_command_fields(json::object& o, const AlmCommand& c) {
 
 std::string remote_link_global_id(const store::RepositoryRecord& repository,
                                   const std::string& commit_hash) {
-  return "commitbridge:" + repository.provider + ":" + repository.project_key + "/" +
-         repository.slug + ":" + commit_hash;
+  return connectors::remote_link_global_id(
+      repository.provider + ":" + repository.project_key + "/" + repository.slug, commit_hash);
 }
 
 std::vector<store::NewOutboxEntry> plan_outbox(

@@ -54,7 +54,8 @@ struct PlannedCommit {
 
 /// The Jira remote-link global id of a commit of a repository: stable, so that sending the link
 /// again updates it instead of adding a second one.
-/// "commitbridge:<provider>:<PROJECT>/<slug>:<commit hash>".
+/// connectors::remote_link_global_id of "<provider>:<PROJECT>/<slug>" and the hash:
+/// "commitbridge:<provider>:<PROJECT>/<slug>:<commit hash>" (hashed when over 255 characters).
 [[nodiscard]] std::string remote_link_global_id(const store::RepositoryRecord& repository,
                                                 const std::string& commit_hash);
 
