@@ -185,7 +185,8 @@ class Store {
                                                           const std::string& error,
                                                           UnixMillis now) = 0;
   /// The union of the project keys listed by the org's enabled Jira connections, ascending;
-  /// nullopt when the org has no enabled Jira connection.
+  /// nullopt when the org has no enabled Jira connection. This is the default allow-list of the
+  /// org's `jira` story-key pattern (when the pattern names none itself).
   [[nodiscard]] virtual Result<std::optional<std::vector<std::string>>> jira_project_keys(
       std::int64_t org_id) = 0;
   /// Enabled Jira connections (of every org) whose project keys were never refreshed or were
