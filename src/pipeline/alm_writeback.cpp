@@ -27,7 +27,11 @@ Result<std::size_t> AlmWriteback::write_back(const store::DeliveryRecord& delive
     p.branch = link.branch;
     p.delivery_id = delivery.delivery_id;
     p.commit = link.commit;
-    if (commands_) p.commands = commands_(link.commit.message, link.commit.story_key);
+    if (commands_) {
+      auto commands = commands_(delivery.org_id, link.commit.message, link.commit.story_key);
+      if (!commands) return std::unexpected(commands.error());
+      p.commands = std::move(*commands);
+    }
     if (commit_url_) p.commit_url = commit_url_(repository, link.commit.commit_hash);
     auto planned = plan_outbox(p, connections, now);
     for (auto& e : planned) entries.push_back(std::move(e));

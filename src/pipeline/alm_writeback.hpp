@@ -12,9 +12,10 @@
 
 namespace cb::pipeline {
 
-/// The smart-commit commands of `message` that apply to `story_key`, in message order.
-using CommandSource = std::function<std::vector<AlmCommand>(const std::string& message,
-                                                            const std::string& story_key)>;
+/// The smart-commit commands of `message` (a commit of org `org_id`) that apply to `story_key`,
+/// in message order; an error when the org's patterns cannot be read.
+using CommandSource = std::function<Result<std::vector<AlmCommand>>(
+    std::int64_t org_id, const std::string& message, const std::string& story_key)>;
 
 /// The web page of a commit of a repository ("" when it cannot be derived).
 using CommitUrl = std::function<std::string(const store::RepositoryRecord& repository,

@@ -182,9 +182,10 @@ TEST_F(AlmOutboxTest, CommandsOfAnOldCommitAndReposWithoutAutoUpdateAreNotPlanne
 
 TEST_F(AlmOutboxTest, TheSameCommitOnAnotherBranchAddsNoSecondEntry) {
   AlmWriteback writeback(*store_, clock_);
-  writeback.set_command_source([](const std::string&, const std::string&) {
-    return std::vector<AlmCommand>{AlmCommand{AlmCommand::Kind::comment, "done", "", 0, ""}};
-  });
+  writeback.set_command_source(
+      [](std::int64_t, const std::string&, const std::string&) -> Result<std::vector<AlmCommand>> {
+        return std::vector<AlmCommand>{AlmCommand{AlmCommand::Kind::comment, "done", "", 0, ""}};
+      });
   int woken = 0;
   writeback.set_on_enqueued([&] { ++woken; });
   const auto c = commit("ABC-1", std::string(40, 'd'), kStart);
