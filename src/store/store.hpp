@@ -197,8 +197,9 @@ class Store {
   /// transaction. Returns how many were inserted.
   [[nodiscard]] virtual Result<std::size_t> enqueue_outbox(
       const std::vector<NewOutboxEntry>& entries, UnixMillis now) = 0;
-  /// Claims the oldest pending entry due at `now` whose connection is enabled (status ->
-  /// sending, attempts + 1) and returns it with its connection; nullopt when none.
+  /// Claims the oldest pending entry due at `now` whose connection is enabled and whose org is
+  /// not deleted (status -> sending, attempts + 1) and returns it with its connection; nullopt
+  /// when none.
   [[nodiscard]] virtual Result<std::optional<std::pair<OutboxEntryRecord, AlmConnectionRecord>>>
   claim_outbox_entry(UnixMillis now) = 0;
   /// Records the outcome of an attempt: status sent, dead, or pending again at `next_attempt_ms`.

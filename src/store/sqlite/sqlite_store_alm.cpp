@@ -53,6 +53,13 @@ constexpr std::string_view kEntryColumns =
     "e.ordinal, e.payload_json, e.status, e.attempts, e.next_attempt_ms, e.last_error, "
     "e.delivery_id, e.created_at_ms, e.updated_at_ms, e.sent_at_ms";
 
+/// Pending entries whose connection is enabled and whose org is not deleted, oldest due first;
+/// ?1 = now.
+constexpr std::string_view kDueEntries =
+    "SELECT e.id FROM alm_outbox e JOIN alm_connections c ON c.id = e.connection_id JOIN orgs o "
+    "ON o.id = e.org_id WHERE e.status = 'pending' AND e.next_attempt_ms <= ?1 AND c.enabled = 1 "
+    "AND o.deleted_at_ms IS NULL ORDER BY e.next_attempt_ms, e.id LIMIT 1";
+
 constexpr std::string_view kEntryFrom =
     " FROM alm_outbox e JOIN alm_connections c ON c.id = e.connection_id "
     "LEFT JOIN repositories r ON r.id = e.repository_id ";
@@ -308,17 +315,13 @@ SqliteStore::claim_outbox_entry(UnixMillis now) {
   std::lock_guard lock(main_mutex_);
   {
     // Most calls find nothing due: answer those with a read, without taking the write lock.
-    CB_TRY_ASSIGN(probe, main_.prepare("SELECT 1 FROM alm_outbox WHERE status = 'pending' AND "
-                                       "next_attempt_ms <= ? LIMIT 1"));
+    CB_TRY_ASSIGN(probe, main_.prepare(kDueEntries));
     probe.bind(1, now);
     CB_TRY_ASSIGN(any, probe.step());
     if (!any) return Claimed{};
   }
   return transaction<Claimed>(main_, [&]() -> Result<Claimed> {
-    CB_TRY_ASSIGN(s, main_.prepare("SELECT e.id FROM alm_outbox e JOIN alm_connections c ON c.id "
-                                   "= e.connection_id WHERE e.status = 'pending' AND "
-                                   "e.next_attempt_ms <= ? AND c.enabled = 1 ORDER BY "
-                                   "e.next_attempt_ms, e.id LIMIT 1"));
+    CB_TRY_ASSIGN(s, main_.prepare(kDueEntries));
     s.bind(1, now);
     CB_TRY_ASSIGN(row, s.step());
     if (!row) return Claimed{};
@@ -417,8 +420,9 @@ Result<std::int64_t> SqliteStore::outbox_backlog() {
 Result<std::optional<UnixMillis>> SqliteStore::next_outbox_due() {
   std::lock_guard lock(main_mutex_);
   CB_TRY_ASSIGN(s, main_.prepare("SELECT MIN(e.next_attempt_ms) FROM alm_outbox e JOIN "
-                                 "alm_connections c ON c.id = e.connection_id WHERE e.status = "
-                                 "'pending' AND c.enabled = 1"));
+                                 "alm_connections c ON c.id = e.connection_id JOIN orgs o ON o.id "
+                                 "= e.org_id WHERE e.status = 'pending' AND c.enabled = 1 AND "
+                                 "o.deleted_at_ms IS NULL"));
   CB_TRY_ASSIGN(row, s.step());
   if (!row || s.is_null(0)) return std::optional<UnixMillis>{};
   return std::optional<UnixMillis>{s.int64(0)};

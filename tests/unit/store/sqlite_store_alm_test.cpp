@@ -199,6 +199,18 @@ TEST_F(SqliteStoreAlmTest, EntriesOfADisabledConnectionWait) {
   EXPECT_FALSE(due->has_value());
 }
 
+TEST_F(SqliteStoreAlmTest, EntriesOfADeletedOrgAreNotSent) {
+  ASSERT_TRUE(
+      store_->enqueue_outbox({entry("ABC-4", std::string(40, 'd'), "remote_link")}, 1).has_value());
+  ASSERT_TRUE(store_->delete_org(org_.id, 2).has_value());
+  auto claimed = store_->claim_outbox_entry(10'000);
+  ASSERT_TRUE(claimed.has_value());
+  EXPECT_FALSE(claimed->has_value());
+  auto due = store_->next_outbox_due();
+  ASSERT_TRUE(due.has_value());
+  EXPECT_FALSE(due->has_value());
+}
+
 TEST_F(SqliteStoreAlmTest, ProjectKeysAreTheUnionOfEnabledJiraConnections) {
   auto none = store_->jira_project_keys(org_.id + 1);
   ASSERT_TRUE(none.has_value());
