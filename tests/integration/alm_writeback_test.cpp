@@ -289,6 +289,23 @@ TEST_F(AlmWritebackTest, JiraCloudGetsBasicAuthWithEmailAndApiToken) {
             basic_auth("release-bot@orbital.example", "cloud-token-42"));
 }
 
+TEST_F(AlmWritebackTest, AfterKeyRotationTheConnectionSecretStillAuthenticates) {
+  const std::string c = git_.commit("ABC-12 star tracker");
+  git_.push("main");
+  add_jira();
+  const auto rotated = cli({"keys", "rotate"});
+  ASSERT_EQ(rotated.exit_code, 0) << rotated.describe();
+  EXPECT_TRUE(Contains(rotated.out, "re-sealed 2 secrets")) << rotated.describe();  // token + PAT
+  ASSERT_TRUE(start());
+  sync({branch_change("main", "UPDATE", base_, c)});
+  const auto entries = wait_outbox_settled();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(str(entries[0], "status"), "sent") << json::serialize(entries);
+  const auto writes = jira_.writes();
+  ASSERT_EQ(writes.size(), 1u);
+  EXPECT_EQ(writes[0].header("Authorization").value_or(""), std::string("Bearer ") + kPat);
+}
+
 TEST_F(AlmWritebackTest, AServerErrorIsRetriedOnceThenTheCommentIsSent) {
   const std::string c = git_.commit("ABC-3 calibrate gyros");
   git_.push("main");
