@@ -5,8 +5,18 @@
 #include <set>
 
 #include "git/mirror.hpp"
+#include "git/mirror_locks.hpp"
 
 namespace cb::pipeline {
+namespace {
+
+/// ", N sightings no longer reachable" for a reason, or "" when none.
+std::string removed_note(std::size_t n) {
+  if (n == 0) return "";
+  return ", " + std::to_string(n) + (n == 1 ? " sighting" : " sightings") + " no longer reachable";
+}
+
+}  // namespace
 
 ProcessOutcome CommitSync::sync(const store::DeliveryRecord& delivery,
                                 const store::RepositoryRecord& repo, const PushEvent& push) {
@@ -17,12 +27,29 @@ ProcessOutcome CommitSync::sync(const store::DeliveryRecord& delivery,
   for (const auto& c : push.changes) {
     if (c.type != RefChangeType::remove) any_live = true;
   }
-  if (!any_live) return ProcessOutcome{"ignored", "every ref of the push was deleted"};
+  // A deleted branch no longer reaches the commits seen on it.
+  std::size_t sightings_removed = 0;
+  for (const auto& c : push.changes) {
+    if (c.type != RefChangeType::remove) continue;
+    auto removed = store_.mark_branch_unreachable(delivery.org_id, repo.id, c.display_id,
+                                                  delivery.delivery_id, clock_.now_ms());
+    if (!removed) return ProcessOutcome{"failed", removed.error().message, true};
+    sightings_removed += *removed;
+  }
+  if (!any_live) {
+    return ProcessOutcome{"ignored",
+                          "every ref of the push was deleted" + removed_note(sightings_removed)};
+  }
 
-  auto mirror = git::Mirror::open_or_create(paths_.mirrors / (std::to_string(repo.id) + ".git"),
-                                            repo.clone_url);
+  // One fetch per mirror at a time; other repositories proceed in parallel.
+  const auto mirror_dir = paths_.mirrors / (std::to_string(repo.id) + ".git");
+  const auto mirror_lock = locks_.lock(mirror_dir);
+  auto mirror = git::Mirror::open_or_create(mirror_dir, repo.clone_url);
   if (!mirror) return ProcessOutcome{"failed", mirror.error().message, true};
-  if (auto fetched = mirror->fetch(); !fetched) {
+  if (fetch_hook_) fetch_hook_(mirror_dir, true);
+  auto fetched = mirror->fetch();
+  if (fetch_hook_) fetch_hook_(mirror_dir, false);
+  if (!fetched) {
     spdlog::warn("delivery_id={} fetch of {} failed: {}", delivery.delivery_id, repo_name,
                  fetched.error().message);
     return ProcessOutcome{"failed", "git " + fetched.error().message, true};
@@ -35,6 +62,15 @@ ProcessOutcome CommitSync::sync(const store::DeliveryRecord& delivery,
   std::set<std::string> seen_refs;  // a ref listed twice in one push is one ref change
   for (const auto& change : push.changes) {
     if (change.type == RefChangeType::remove || !seen_refs.insert(change.ref_id).second) continue;
+    // Commits a force push took away from the branch stay linked, marked unreachable there. A
+    // failure here (bad or missing hash) is reported by commits_for_ref_change below.
+    auto left = mirror->commits_removed_by_ref_change(change.from_hash, change.to_hash);
+    if (left && !left->empty()) {
+      auto removed = store_.mark_commits_unreachable(delivery.org_id, repo.id, change.display_id,
+                                                     *left, delivery.delivery_id, clock_.now_ms());
+      if (!removed) return ProcessOutcome{"failed", removed.error().message, true};
+      sightings_removed += *removed;
+    }
     auto commits = mirror->commits_for_ref_change(change.ref_id, change.from_hash, change.to_hash);
     if (!commits) {
       return ProcessOutcome{
@@ -61,7 +97,8 @@ ProcessOutcome CommitSync::sync(const store::DeliveryRecord& delivery,
   }
   if (stories.empty()) {
     return ProcessOutcome{"done", "no story keys in " + std::to_string(commits_seen) +
-                                      (commits_seen == 1 ? " commit" : " commits")};
+                                      (commits_seen == 1 ? " commit" : " commits") +
+                                      removed_note(sightings_removed)};
   }
   std::string keys;
   for (const auto& k : stories) keys += (keys.empty() ? "" : ", ") + k;
@@ -71,7 +108,8 @@ ProcessOutcome CommitSync::sync(const store::DeliveryRecord& delivery,
   return ProcessOutcome{"done", "linked " + std::to_string(linked_commits.size()) + " of " +
                                     count(commits_seen, "commit", "commits") + " to " +
                                     count(stories.size(), "story", "stories") + " (" + keys +
-                                    "), " + count(links_new, "new link", "new links")};
+                                    "), " + count(links_new, "new link", "new links") +
+                                    removed_note(sightings_removed)};
 }
 
 }  // namespace cb::pipeline
