@@ -37,7 +37,8 @@ ProcessOutcome CommitSync::sync(const store::DeliveryRecord& delivery,
     sightings_removed += *removed;
   }
   if (!any_live) {
-    return ProcessOutcome{"ignored",
+    // Done when the deletion changed what the story views show; nothing to do otherwise.
+    return ProcessOutcome{sightings_removed > 0 ? "done" : "ignored",
                           "every ref of the push was deleted" + removed_note(sightings_removed)};
   }
 

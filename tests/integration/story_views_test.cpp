@@ -129,7 +129,7 @@ TEST_F(StoryViewsTest, NewBranchDeletedBranchAndTheCommitAndStoryViews) {
   sync({branch_change("main", "UPDATE", base_, c7)});
   git_.delete_remote_branch("feature/ABC-7");
   d = sync({branch_change("feature/ABC-7", "DELETE", c7, kZeroHash)});
-  EXPECT_EQ(str(d, "status"), "ignored");
+  EXPECT_EQ(str(d, "status"), "done");
   EXPECT_EQ(str(d, "reason"), "every ref of the push was deleted, 2 sightings no longer reachable");
   EXPECT_EQ(reachability("ABC-7"),
             (std::map<std::string, bool>{{"feature/ABC-7", false}, {"main", true}}));

@@ -212,7 +212,7 @@ TEST_F(CommitSyncTest, DeletedBranchMarksItsSightingsButNotOtherBranches) {
   src.git("branch -q -D feature/NWA-5");
 
   auto deleted = sync(repo, push_of("feature/NWA-5", c5, std::string(kZeroHash)));
-  EXPECT_EQ(deleted.status, "ignored");
+  EXPECT_EQ(deleted.status, "done");
   EXPECT_EQ(deleted.reason, "every ref of the push was deleted, 1 sighting no longer reachable");
   EXPECT_EQ(reachability("NWA-5"),
             (std::map<std::string, std::string>{{"NWA/flight-planner feature/NWA-5", "removed"},
