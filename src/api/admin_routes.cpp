@@ -7,7 +7,7 @@
 #include <charconv>
 
 #include "admin/json_views.hpp"
-#include "api/admin_route_support.hpp"
+#include "api/admin_handler.hpp"
 #include "api/error_mapping.hpp"
 #include "auth/token_format.hpp"
 
@@ -21,7 +21,17 @@ using admin::audit_json;
 using admin::org_json;
 using admin::page_json;
 using admin::token_json;
-using namespace admin_http;
+
+using admin_handler::authenticated;
+using admin_handler::authorized_org;
+using admin_handler::body_object;
+using admin_handler::Call;
+using admin_handler::int_field;
+using admin_handler::ok;
+using admin_handler::Outcome;
+using admin_handler::page_request;
+using admin_handler::require_server_admin;
+using admin_handler::string_field;
 
 }  // namespace
 

@@ -4,11 +4,11 @@
 
 #include "admin/json_views.hpp"
 #include "admin/story_views.hpp"
-#include "api/admin_route_support.hpp"
+#include "api/admin_handler.hpp"
 
 namespace cb::api {
 
-using namespace admin_http;
+using namespace admin_handler;
 
 void add_story_routes(http::Router& router, admin::AdminService& admin,
                       admin::StoryService& stories, boost::asio::thread_pool& pool) {

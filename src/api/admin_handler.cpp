@@ -1,15 +1,14 @@
-#include "api/admin_route_support.hpp"
+#include "api/admin_handler.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 #include <charconv>
-#include <exception>
 
 #include "api/error_mapping.hpp"
 
-namespace cb::api::admin_http {
+namespace cb::api::admin_handler {
 
 namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
@@ -150,4 +149,4 @@ http::Handler authenticated(admin::AdminService& admin, asio::thread_pool& pool,
   };
 }
 
-}  // namespace cb::api::admin_http
+}  // namespace cb::api::admin_handler
