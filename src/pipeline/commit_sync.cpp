@@ -16,6 +16,28 @@ std::string removed_note(std::size_t n) {
   return ", " + std::to_string(n) + (n == 1 ? " sighting" : " sightings") + " no longer reachable";
 }
 
+/// Calls a fetch hook with true when created and with false at end() or destruction.
+class FetchObservation {
+ public:
+  FetchObservation(const std::function<void(const std::filesystem::path&, bool)>& hook,
+                   const std::filesystem::path& dir)
+      : hook_(hook), dir_(dir) {
+    if (hook_) hook_(dir_, true);
+  }
+  FetchObservation(const FetchObservation&) = delete;
+  FetchObservation& operator=(const FetchObservation&) = delete;
+  ~FetchObservation() { end(); }
+  void end() {
+    if (hook_ && !ended_) hook_(dir_, false);
+    ended_ = true;
+  }
+
+ private:
+  const std::function<void(const std::filesystem::path&, bool)>& hook_;
+  const std::filesystem::path& dir_;
+  bool ended_ = false;
+};
+
 }  // namespace
 
 ProcessOutcome CommitSync::sync(const store::DeliveryRecord& delivery,
@@ -23,38 +45,45 @@ ProcessOutcome CommitSync::sync(const store::DeliveryRecord& delivery,
   const std::string repo_name = repo.project_key + "/" + repo.slug;
   if (push.changes.empty()) return ProcessOutcome{"ignored", "the push lists no ref changes"};
 
-  bool any_live = false;
-  for (const auto& c : push.changes) {
-    if (c.type != RefChangeType::remove) any_live = true;
-  }
+  // One user of a mirror at a time (fetches of one repository are serialized); other
+  // repositories proceed in parallel.
+  const auto mirror_dir = paths_.mirrors / (std::to_string(repo.id) + ".git");
+  const auto mirror_lock = locks_.lock(mirror_dir);
+
   // A deleted branch no longer reaches the commits seen on it.
   std::size_t sightings_removed = 0;
+  bool only_deletions = true;
   for (const auto& c : push.changes) {
-    if (c.type != RefChangeType::remove) continue;
+    if (c.type != RefChangeType::remove) {
+      only_deletions = false;
+      continue;
+    }
     auto removed = store_.mark_branch_unreachable(delivery.org_id, repo.id, c.display_id,
                                                   delivery.delivery_id, clock_.now_ms());
     if (!removed) return ProcessOutcome{"failed", removed.error().message, true};
     sightings_removed += *removed;
   }
-  if (!any_live) {
-    // Done when the deletion changed what the story views show; nothing to do otherwise.
-    return ProcessOutcome{sightings_removed > 0 ? "done" : "ignored",
+  if (only_deletions && sightings_removed > 0) {
+    return ProcessOutcome{"done",
                           "every ref of the push was deleted" + removed_note(sightings_removed)};
   }
 
-  // One fetch per mirror at a time; other repositories proceed in parallel.
-  const auto mirror_dir = paths_.mirrors / (std::to_string(repo.id) + ".git");
-  const auto mirror_lock = locks_.lock(mirror_dir);
-  auto mirror = git::Mirror::open_or_create(mirror_dir, repo.clone_url);
+  bool any_live = false;
+  for (const auto& c : push.changes) {
+    if (c.type != RefChangeType::remove) any_live = true;
+  }
+  if (!any_live) return ProcessOutcome{"ignored", "every ref of the push was deleted"};
+
+  auto mirror = git::Mirror::open_or_create(paths_.mirrors / (std::to_string(repo.id) + ".git"),
+                                            repo.clone_url);
   if (!mirror) return ProcessOutcome{"failed", mirror.error().message, true};
-  if (fetch_hook_) fetch_hook_(mirror_dir, true);
-  auto fetched = mirror->fetch();
-  if (fetch_hook_) fetch_hook_(mirror_dir, false);
-  if (!fetched) {
+  FetchObservation observed(fetch_hook_, mirror_dir);
+  if (auto fetched = mirror->fetch(); !fetched) {
     spdlog::warn("delivery_id={} fetch of {} failed: {}", delivery.delivery_id, repo_name,
                  fetched.error().message);
     return ProcessOutcome{"failed", "git " + fetched.error().message, true};
   }
+  observed.end();
 
   std::size_t commits_seen = 0;
   std::size_t links_new = 0;
