@@ -17,6 +17,7 @@
 #include "api/admin_routes.hpp"
 #include "api/error_mapping.hpp"
 #include "api/metrics_routes.hpp"
+#include "api/story_routes.hpp"
 #include "api/webhook_routes.hpp"
 #include "app/json_log_formatter.hpp"
 #include "app/key_rotation.hpp"
@@ -152,8 +153,10 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
   probe.check_now();
   api::add_metrics_route(router, registry);
   api::add_readiness_route(router, probe, clock, std::chrono::seconds(5));
+  admin::StoryService story_service(*store_);
   boost::asio::thread_pool admin_pool(2);  // the admin API's store work, off the I/O threads
   api::add_admin_routes(router, admin_service, admin_pool);
+  api::add_story_routes(router, admin_service, story_service, admin_pool);
 
   asio::io_context ioc(static_cast<int>(config_.threads));
   http::ServerOptions options;

@@ -35,8 +35,10 @@ int report(const Error& error);
 void add_org_token_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
 /// Registers repo and job commands. Each sets `action` when chosen.
 void add_admin_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
-/// Registers runs, deliveries and stories commands.
+/// Registers runs and deliveries commands.
 void add_report_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
+/// Registers stories (show, list) and commits (stories) commands.
+void add_story_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
 
 /// The actor recorded in the audit log for CLI changes: "cli:<login name>".
 [[nodiscard]] std::string cli_actor_name();

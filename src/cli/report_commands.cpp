@@ -1,4 +1,4 @@
-// runs, deliveries and stories subcommands: read-only views of the store.
+// runs and deliveries subcommands: read-only views of the store.
 
 #include <boost/json.hpp>
 #include <iomanip>
@@ -164,66 +164,6 @@ void add_report_commands(CLI::App& root, CommonOptions& common, std::function<in
           if (!d.external_id.empty()) {
             std::cout << std::setw(26) << ""
                       << "sender id " << d.external_id << "\n";
-          }
-        }
-        return 0;
-      };
-    });
-  }
-
-  // stories
-  auto* stories = root.add_subcommand("stories", "commits linked to ALM stories");
-  stories->require_subcommand(1);
-  {
-    auto* show = stories->add_subcommand("show", "list the commits linked to a story");
-    add_common_options(*show, common);
-    static std::string key;
-    static std::optional<std::string> org;
-    static bool as_json = false;
-    show->add_option("KEY", key, "story key, e.g. ABC-123")->required();
-    show->add_option("--org", org, "only this org");
-    show->add_flag("--json", as_json, "print JSON");
-    show->callback([&] {
-      action = [&]() -> int {
-        auto a = open_application(common);
-        if (!a) return 1;
-        auto org_id = org_filter(a->store(), org);
-        if (!org_id) return report(org_id.error());
-        auto links = a->store().story_links(*org_id, key);
-        if (!links) return report(links.error());
-        if (as_json) {
-          json::array arr;
-          for (const auto& l : *links) {
-            json::array seen;
-            for (const auto& s : l.sightings) {
-              seen.push_back(json::object{{"repository", s.repository},
-                                          {"branch", s.branch},
-                                          {"delivery_id", s.delivery_id},
-                                          {"seen_at", format_utc(s.seen_at_ms)}});
-            }
-            arr.push_back(json::object{{"story_key", l.commit.story_key},
-                                       {"commit", l.commit.commit_hash},
-                                       {"author_name", l.commit.author_name},
-                                       {"author_email", l.commit.author_email},
-                                       {"authored_at", format_utc(l.commit.authored_at_ms)},
-                                       {"message", l.commit.message},
-                                       {"linked_at", format_utc(l.created_at_ms)},
-                                       {"seen", std::move(seen)}});
-          }
-          std::cout << json::serialize(arr) << "\n";
-          return 0;
-        }
-        if (links->empty()) {
-          std::cout << "no commits linked to " << key << "\n";
-          return 0;
-        }
-        for (const auto& l : *links) {
-          std::cout << l.commit.commit_hash.substr(0, 12) << "  "
-                    << format_utc(l.commit.authored_at_ms) << "  " << l.commit.author_name << " <"
-                    << l.commit.author_email << ">\n    " << first_line(l.commit.message, 100)
-                    << "\n";
-          for (const auto& s : l.sightings) {
-            std::cout << "    seen on " << s.repository << " " << s.branch << "\n";
           }
         }
         return 0;

@@ -453,6 +453,41 @@ Result<std::vector<CommitInfo>> Mirror::commits_for_ref_change(std::string_view 
   return commits;
 }
 
+Result<std::vector<std::string>> Mirror::commits_removed_by_ref_change(
+    std::string_view from_hash, std::string_view to_hash, std::size_t max_commits) const {
+  std::vector<std::string> removed;
+  if (is_zero_hash(from_hash) || is_zero_hash(to_hash) || max_commits == 0) return removed;
+  auto to = resolve_commit(repo_.get(), to_hash);
+  if (!to) return std::unexpected(to.error());
+  if (!*to) {
+    return fail(ErrorCode::not_found, "commit " + std::string(to_hash) +
+                                          " is not in the mirror of " + redacted_clone_url());
+  }
+  auto from = resolve_commit(repo_.get(), from_hash);
+  if (!from) return std::unexpected(from.error());
+  if (!*from || git_oid_equal(&**from, &**to)) return removed;
+
+  git_revwalk* walk_raw = nullptr;
+  int rc = git_revwalk_new(&walk_raw, repo_.get());
+  RevwalkPtr walk(walk_raw);
+  if (rc >= 0) rc = git_revwalk_sorting(walk.get(), GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
+  if (rc >= 0) rc = git_revwalk_push(walk.get(), &**from);
+  if (rc >= 0) rc = git_revwalk_hide(walk.get(), &**to);
+  if (rc < 0) {
+    return fail(ErrorCode::internal, "cannot walk the mirror's history",
+                last_libgit2_error_message(rc));
+  }
+  git_oid oid{};
+  while (removed.size() < max_commits && (rc = git_revwalk_next(&oid, walk.get())) == 0) {
+    removed.push_back(oid_to_string(&oid));
+  }
+  if (removed.size() < max_commits && rc != GIT_ITEROVER) {
+    return fail(ErrorCode::internal, "cannot walk the mirror's history",
+                last_libgit2_error_message(rc));
+  }
+  return removed;
+}
+
 Result<std::optional<CommitInfo>> Mirror::find_commit(std::string_view hash) const {
   auto oid = resolve_commit(repo_.get(), hash);
   if (!oid) return std::unexpected(oid.error());

@@ -103,6 +103,17 @@ class Mirror {
       std::string_view ref_name, std::string_view from_hash, std::string_view to_hash,
       std::size_t max_commits = 10000) const;
 
+  /// The hashes (40 hex) of the commits that a ref update took away from the ref: reachable from
+  /// `from_hash` and not from `to_hash` (what a force push or a reset left behind), newest first,
+  /// at most `max_commits`. Reads the mirror only. Empty when either hash is the zero hash (a
+  /// created or deleted ref: see commits_for_ref_change) or when `from_hash` is not in the mirror
+  /// (history the mirror never saw cannot have been linked from it).
+  ///
+  /// Errors: `invalid_argument` when a hash is not 4-40 hex digits or is ambiguous; `not_found`
+  /// when `to_hash` is not in the mirror; `internal` on a libgit2 failure while walking.
+  [[nodiscard]] Result<std::vector<std::string>> commits_removed_by_ref_change(
+      std::string_view from_hash, std::string_view to_hash, std::size_t max_commits = 10000) const;
+
   /// The commit with the given hash (full 40 hex or a unique prefix of at least 4 hex digits; an
   /// annotated tag's hash is peeled), or std::nullopt when the mirror does not hold it.
   /// Errors: `invalid_argument` when `hash` is not 4-40 hex digits or the prefix is ambiguous;

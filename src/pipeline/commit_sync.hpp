@@ -2,8 +2,12 @@
 // ALM commit sync: read a push's commits from a libgit2 mirror and link them to the stories
 // their messages name.
 
+#include <filesystem>
+#include <functional>
+
 #include "core/clock.hpp"
 #include "core/event.hpp"
+#include "git/mirror_locks.hpp"
 #include "pipeline/outcome.hpp"
 #include "pipeline/paths.hpp"
 #include "smartcommit/story_key_pattern.hpp"
@@ -20,15 +24,29 @@ class CommitSync {
 
   /// Fetches the repository's mirror (clone URL of `repo`), walks each ref change's commits
   /// (DESIGN "Commits and stories"), extracts story keys and stores one link per story ×
-  /// commit with the branch where it was seen. A remote that cannot be fetched gives a retry.
+  /// commit with the branch where it was seen. Commits that an update took away from a branch
+  /// (force push) and every commit seen on a deleted branch stay linked but are marked no
+  /// longer reachable from that branch; a later push that lists them again restores them.
+  /// A remote that cannot be fetched gives a retry.
+  ///
+  /// Thread-safe: syncs of one repository hold its mirror's lock (git::MirrorLocks) from opening
+  /// to the last read, so they never fetch at once; other repositories proceed in parallel.
   [[nodiscard]] ProcessOutcome sync(const store::DeliveryRecord& delivery,
                                     const store::RepositoryRecord& repo, const PushEvent& push);
+
+  /// Instrumentation: `hook(mirror_dir, true)` runs just before a fetch, `hook(mirror_dir,
+  /// false)` just after it, both with the mirror's lock held. Set before the first sync.
+  void set_fetch_hook(std::function<void(const std::filesystem::path&, bool started)> hook) {
+    fetch_hook_ = std::move(hook);
+  }
 
  private:
   store::Store& store_;
   const Clock& clock_;
   PipelinePaths paths_;
   const smartcommit::StoryKeyPattern& pattern_;
+  git::MirrorLocks& locks_ = git::MirrorLocks::process_wide();
+  std::function<void(const std::filesystem::path&, bool)> fetch_hook_;
 };
 
 }  // namespace cb::pipeline

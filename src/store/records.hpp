@@ -185,12 +185,23 @@ struct StoryCommit {
   UnixMillis authored_at_ms = 0;
 };
 
-/// Where a linked commit was seen.
+/// Where a linked commit was seen: one repository × branch.
 struct StorySighting {
   std::string repository;  ///< "PROJECT/slug"
   std::string branch;
-  std::string delivery_id;
+  std::string delivery_id;  ///< the delivery that first showed the commit on this branch
   UnixMillis seen_at_ms = 0;
+  /// False once a push took the commit away from the branch (force push, reset, branch
+  /// deleted); true again when a later push brings it back.
+  bool reachable = true;
+  std::optional<UnixMillis> removed_at_ms;  ///< when it became unreachable; empty when reachable
+  std::string removed_delivery_id;          ///< the delivery that removed it; empty when reachable
+  // The repository, for links to the SCM's web UI.
+  std::int64_t repository_id = 0;
+  std::string provider;
+  std::string project_key;
+  std::string slug;
+  std::string clone_url;
 };
 
 /// A story link with every place the commit was seen.
@@ -198,6 +209,15 @@ struct StoryLinkRecord {
   StoryCommit commit;
   UnixMillis created_at_ms = 0;
   std::vector<StorySighting> sightings;
+  std::int64_t id = 0;
+  std::string org_name;
+};
+
+/// A story key of an org with the number of commits linked to it.
+struct StorySummary {
+  std::string story_key;
+  std::int64_t commits = 0;
+  UnixMillis last_linked_at_ms = 0;  ///< the newest link's creation time
 };
 
 }  // namespace cb::store

@@ -26,6 +26,17 @@ struct RunQuery {
   std::optional<std::int64_t> before_id;
 };
 
+/// Filter and page of a story's links (newest authored first). The cursor is the last link of
+/// the previous page: only links with (authored_at_ms, id) below (before_authored_at_ms,
+/// before_id).
+struct StoryLinkQuery {
+  std::optional<std::int64_t> org_id;  ///< all orgs when empty
+  std::string story_key;
+  std::size_t limit = 50;
+  std::optional<UnixMillis> before_authored_at_ms;  ///< set together with before_id
+  std::optional<std::int64_t> before_id;
+};
+
 /// Durable state of commitbridge. Every method is thread-safe. Errors: store_unavailable when the
 /// database cannot be read or written, conflict on a unique violation, not_found where named.
 class Store {
@@ -150,9 +161,10 @@ class Store {
                                                 const std::string& output_tail) = 0;
   [[nodiscard]] virtual Result<std::vector<JobRunRecord>> list_runs(const RunQuery& q) = 0;
 
-  // Story links.
+  // Stories.
   /// Links a commit to a story (unique per org × story × commit) and records the sighting
-  /// (unique per link × repository × branch). Returns true when the link is new.
+  /// (unique per link × repository × branch); a sighting that a force push had made unreachable
+  /// becomes reachable again. Returns true when the link is new.
   [[nodiscard]] virtual Result<bool> link_story(std::int64_t org_id, std::int64_t repository_id,
                                                 const StoryCommit& commit,
                                                 const std::string& branch,
@@ -160,6 +172,35 @@ class Store {
   /// The commits linked to a story (all orgs when org_id is empty), newest first.
   [[nodiscard]] virtual Result<std::vector<StoryLinkRecord>> story_links(
       std::optional<std::int64_t> org_id, const std::string& story_key) = 0;
+  /// One page of the commits linked to a story: newest authored first (ties: newest link
+  /// first), with their sightings.
+  [[nodiscard]] virtual Result<std::vector<StoryLinkRecord>> story_links_page(
+      const StoryLinkQuery& q) = 0;
+  /// One page of the links of one commit (full 40-hex hash) in an org, by story key.
+  [[nodiscard]] virtual Result<std::vector<StoryLinkRecord>> commit_story_links(
+      std::int64_t org_id, const std::string& commit_hash, const std::string& after_story_key,
+      std::size_t limit) = 0;
+  /// The distinct linked commit hashes of an org that start with `hash_prefix` (lowercase hex),
+  /// ascending, at most `limit`.
+  [[nodiscard]] virtual Result<std::vector<std::string>> find_linked_commits(
+      std::int64_t org_id, const std::string& hash_prefix, std::size_t limit) = 0;
+  /// One page of an org's story keys (ascending, after `after_story_key`) with commit counts.
+  [[nodiscard]] virtual Result<std::vector<StorySummary>> list_stories(
+      std::int64_t org_id, const std::string& after_story_key, std::size_t limit) = 0;
+  /// Marks the sightings of `commit_hashes` on repository × branch as no longer reachable
+  /// (removed at `now` by `delivery_id`), in one transaction. Sightings already unreachable keep
+  /// their first removal. Returns how many sightings changed.
+  [[nodiscard]] virtual Result<std::size_t> mark_commits_unreachable(
+      std::int64_t org_id, std::int64_t repository_id, const std::string& branch,
+      const std::vector<std::string>& commit_hashes, const std::string& delivery_id,
+      UnixMillis now) = 0;
+  /// Marks every reachable sighting on repository × branch as no longer reachable (the branch
+  /// was deleted). Returns how many sightings changed.
+  [[nodiscard]] virtual Result<std::size_t> mark_branch_unreachable(std::int64_t org_id,
+                                                                    std::int64_t repository_id,
+                                                                    const std::string& branch,
+                                                                    const std::string& delivery_id,
+                                                                    UnixMillis now) = 0;
 };
 
 }  // namespace cb::store

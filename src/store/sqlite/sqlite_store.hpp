@@ -90,11 +90,32 @@ class SqliteStore final : public Store {
                           std::optional<int> exit_code, UnixMillis now,
                           const std::string& output_tail) override;
   Result<std::vector<JobRunRecord>> list_runs(const RunQuery& q) override;
+  // Stories (sqlite_store_stories.cpp).
   Result<bool> link_story(std::int64_t org_id, std::int64_t repository_id,
                           const StoryCommit& commit, const std::string& branch,
                           const std::string& delivery_id, UnixMillis now) override;
   Result<std::vector<StoryLinkRecord>> story_links(std::optional<std::int64_t> org_id,
                                                    const std::string& story_key) override;
+  Result<std::vector<StoryLinkRecord>> story_links_page(const StoryLinkQuery& q) override;
+  Result<std::vector<StoryLinkRecord>> commit_story_links(std::int64_t org_id,
+                                                          const std::string& commit_hash,
+                                                          const std::string& after_story_key,
+                                                          std::size_t limit) override;
+  Result<std::vector<std::string>> find_linked_commits(std::int64_t org_id,
+                                                       const std::string& hash_prefix,
+                                                       std::size_t limit) override;
+  Result<std::vector<StorySummary>> list_stories(std::int64_t org_id,
+                                                 const std::string& after_story_key,
+                                                 std::size_t limit) override;
+  Result<std::size_t> mark_commits_unreachable(std::int64_t org_id, std::int64_t repository_id,
+                                               const std::string& branch,
+                                               const std::vector<std::string>& commit_hashes,
+                                               const std::string& delivery_id,
+                                               UnixMillis now) override;
+  Result<std::size_t> mark_branch_unreachable(std::int64_t org_id, std::int64_t repository_id,
+                                              const std::string& branch,
+                                              const std::string& delivery_id,
+                                              UnixMillis now) override;
 
  private:
   struct Pending {
@@ -108,6 +129,9 @@ class SqliteStore final : public Store {
   template <class T, class F>
   Result<T> in_transaction(F&& work);
   void commit_batch(std::deque<Pending>& batch);
+  /// Reads the links selected by `s` (columns as kStoryLinkColumns in
+  /// sqlite_store_stories.cpp) with their sightings (lock held by caller).
+  Result<std::vector<StoryLinkRecord>> read_story_links(Statement& s);
 
   WriterOptions options_;
   std::mutex main_mutex_;
