@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <unordered_map>
 #include <utility>
 
@@ -34,6 +35,16 @@ struct RawMatch {
   std::size_t pattern;
   bool closing;
 };
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+/// ASCII letters, digits and '_': what RE2's \b counts as word characters.
+bool is_ascii_word_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_';
+}
+
+/// The characters a hyphen-number key may have before its hyphen: [A-Z0-9_].
+bool is_key_run_char(char c) { return (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_'; }
 
 bool printable_project(std::string_view p) {
   if (p.empty() || p.size() > 100) return false;
@@ -80,6 +91,23 @@ std::vector<std::pair<std::size_t, std::size_t>> url_spans(std::string_view text
 
 }  // namespace
 
+/// What every key of a built-in kind contains, so that RE2 is given only the parts of a message
+/// where a key can be.
+enum class Prefilter {
+  /// jira, versionone: a key is a whole run [A-Z0-9_]+ '-' [0-9]+ (the pattern is \b...\b and
+  /// a run has no word boundary inside): RE2 matches each such run anchored at both ends.
+  hyphen_number,
+  /// rally: a key is a whole run of ASCII word characters with a capital letter followed by
+  /// [1-9]: RE2 matches each such run anchored at both ends.
+  word_run,
+  /// azure_boards, github_issue: a key ends with '#' [1-9][0-9]* (`AB#` for Azure Boards),
+  /// preceded by an optional closing keyword: RE2 searches from the end of the previous
+  /// candidate to the end of this one, so every byte is searched at most once.
+  hash_number,
+  /// custom: RE2 (with the other custom patterns, an RE2::Set) searches the whole message.
+  none,
+};
+
 /// One compiled pattern.
 struct CompiledPattern {
   PatternSpec spec;
@@ -88,6 +116,9 @@ struct CompiledPattern {
   int project_group = -1;     ///< custom patterns with a `project` group
   int closing_group = -1;     ///< azure_boards, github_issue
   bool key_is_match = false;  ///< the key always spans the whole match: one submatch suffices
+  /// How the message is narrowed before RE2 looks (see collect_raw). Built-in kinds only:
+  /// each prefilter relies on the exact shape of its built-in pattern.
+  Prefilter prefilter = Prefilter::none;
   std::vector<std::string> allowed;  ///< sorted allow-list
 
   /// The project of a key found by this pattern (see PatternSpec::allowed_projects).
@@ -117,7 +148,12 @@ struct CompiledPattern {
 struct PatternSet::Compiled {
   std::vector<PatternSpec> specs;
   std::vector<CompiledPattern> patterns;
-  std::unique_ptr<re2::RE2::Set> set;  ///< null when the set has one pattern
+  std::vector<std::size_t> hyphen_patterns;  ///< indexes of Prefilter::hyphen_number patterns
+  std::vector<std::size_t> word_patterns;    ///< indexes of Prefilter::word_run patterns
+  std::vector<std::size_t> hash_patterns;    ///< indexes of Prefilter::hash_number patterns
+  std::vector<std::size_t> scan_patterns;    ///< indexes of custom patterns: RE2 scans all
+  /// The scan patterns in one RE2::Set (set index i = scan_patterns[i]); null for fewer than two.
+  std::unique_ptr<re2::RE2::Set> set;
   bool takes_commands = false;
 };
 
@@ -172,9 +208,11 @@ Result<PatternSet> PatternSet::compile(const std::vector<PatternSpec>& specs) {
   re2::RE2::Options options;
   options.set_log_errors(false);
   options.set_encoding(re2::RE2::Options::EncodingUTF8);
-  if (specs.size() > 1) {
-    compiled->set = std::make_unique<re2::RE2::Set>(options, re2::RE2::UNANCHORED);
+  std::size_t scanned = 0;
+  for (const auto& spec : specs) {
+    if (spec.kind == PatternKind::custom) ++scanned;
   }
+  if (scanned > 1) compiled->set = std::make_unique<re2::RE2::Set>(options, re2::RE2::UNANCHORED);
   for (std::size_t i = 0; i < specs.size(); ++i) {
     const PatternSpec& spec = specs[i];
     const std::string where =
@@ -237,13 +275,34 @@ Result<PatternSet> PatternSet::compile(const std::vector<PatternSpec>& specs) {
     if (spec.kind == PatternKind::jira || spec.kind == PatternKind::custom) {
       compiled->takes_commands = true;
     }
-    if (compiled->set) {
-      std::string error;
-      if (compiled->set->Add(re2::StringPiece(source.data(), source.size()), &error) !=
-          static_cast<int>(i)) {
-        return fail(ErrorCode::invalid_argument,
-                    where + ": invalid RE2 pattern '" + source + "': " + error);
+    switch (spec.kind) {
+      case PatternKind::jira:
+      case PatternKind::versionone:
+        p.prefilter = Prefilter::hyphen_number;
+        compiled->hyphen_patterns.push_back(i);
+        break;
+      case PatternKind::rally:
+        p.prefilter = Prefilter::word_run;
+        compiled->word_patterns.push_back(i);
+        break;
+      case PatternKind::azure_boards:
+      case PatternKind::github_issue:
+        p.prefilter = Prefilter::hash_number;
+        compiled->hash_patterns.push_back(i);
+        break;
+      case PatternKind::custom:
+        break;
+    }
+    if (p.prefilter == Prefilter::none) {
+      if (compiled->set) {
+        std::string error;
+        if (compiled->set->Add(re2::StringPiece(source.data(), source.size()), &error) !=
+            static_cast<int>(compiled->scan_patterns.size())) {
+          return fail(ErrorCode::invalid_argument,
+                      where + ": invalid RE2 pattern '" + source + "': " + error);
+        }
       }
+      compiled->scan_patterns.push_back(i);
     }
     compiled->patterns.push_back(std::move(p));
   }
@@ -285,24 +344,6 @@ std::vector<RawMatch> collect_raw(const PatternSet::Compiled& c, std::string_vie
   if (message.empty()) return raw;
   const re2::StringPiece text(message.data(), message.size());
 
-  // Which patterns occur at all: one pass of the set's DFA (skipped for a single pattern).
-  std::array<int, 1> only_one{0};
-  std::vector<int> hits;
-  const int* run_begin = only_one.data();
-  const int* run_end = only_one.data() + 1;
-  if (c.set) {
-    re2::RE2::Set::ErrorInfo info{};
-    if (!c.set->Match(text, &hits, &info)) {
-      if (info.kind == re2::RE2::Set::kNoError) return raw;  // no pattern occurs
-      // RE2 ran out of DFA memory (a huge message): run every pattern instead.
-      hits.resize(c.patterns.size());
-      for (std::size_t i = 0; i < hits.size(); ++i) hits[i] = static_cast<int>(i);
-    }
-    std::sort(hits.begin(), hits.end());
-    run_begin = hits.data();
-    run_end = hits.data() + hits.size();
-  }
-
   std::vector<std::pair<std::size_t, std::size_t>> urls;
   const bool has_urls = message.find("://") != std::string_view::npos;
   if (has_urls) urls = url_spans(message);
@@ -322,47 +363,142 @@ std::vector<RawMatch> collect_raw(const PatternSet::Compiled& c, std::string_vie
     }
     return false;
   };
-
+  const char* data = message.data();
+  const std::size_t n = message.size();
   std::array<re2::StringPiece, kInlineSubmatches> inline_submatch;
   std::vector<re2::StringPiece> heap_submatch;
-  for (const int* it = run_begin; it != run_end; ++it) {
-    const auto index = static_cast<std::size_t>(*it);
-    const CompiledPattern& p = c.patterns[index];
-    int highest = std::max({p.key_group, p.project_group, p.closing_group});
+  auto submatches_for = [&](const CompiledPattern& p) {
+    const int highest = std::max({p.key_group, p.project_group, p.closing_group});
     const std::size_t nsubmatch = p.key_is_match ? 1 : static_cast<std::size_t>(highest) + 1;
     re2::StringPiece* submatch = inline_submatch.data();
     if (nsubmatch > inline_submatch.size()) {
       heap_submatch.assign(nsubmatch, re2::StringPiece());
       submatch = heap_submatch.data();
     }
-    const std::size_t key_index = p.key_is_match ? 0 : static_cast<std::size_t>(p.key_group);
+    return std::pair{submatch, nsubmatch};
+  };
+  /// Records the key of a match (submatch as filled by RE2) after the URL and allow-list rules.
+  auto record = [&](const CompiledPattern& p, std::size_t index, const re2::StringPiece* submatch) {
+    const re2::StringPiece key = submatch[p.key_is_match ? 0 : p.key_group];
+    if (key.empty() || key.data() == nullptr) return;
+    const auto at = static_cast<std::size_t>(key.data() - text.data());
+    const std::string_view key_view(key.data(), key.size());
+    if (ignored_in_url(p, at, key.size())) return;
+    std::string_view project;
+    if (p.project_group >= 0 && submatch[p.project_group].data() != nullptr) {
+      project =
+          std::string_view(submatch[p.project_group].data(), submatch[p.project_group].size());
+    }
+    if (!p.allows(key_view, project)) return;
+    const bool closing = p.closing_group >= 0 && !submatch[p.closing_group].empty();
+    raw.push_back(RawMatch{key_view, at, index, closing});
+  };
+  /// Matches the run [begin, end) as a whole with each of `patterns` (the text around it is
+  /// RE2's context for \b).
+  auto match_run = [&](const std::vector<std::size_t>& patterns, std::size_t begin,
+                       std::size_t end) {
+    for (const std::size_t index : patterns) {
+      const CompiledPattern& p = c.patterns[index];
+      if (!p.re->Match(text, begin, end, re2::RE2::ANCHOR_BOTH, nullptr, 0)) continue;
+      const std::string_view key = message.substr(begin, end - begin);
+      if (ignored_in_url(p, begin, key.size()) || !p.allows(key, {})) continue;
+      raw.push_back(RawMatch{key, begin, index, false});
+    }
+  };
+
+  // jira, versionone: memchr finds the hyphens; a digit must follow and [A-Z0-9_] precede.
+  if (!c.hyphen_patterns.empty()) {
+    std::size_t i = 0;
+    while (i < n) {
+      const void* hit = std::memchr(data + i, '-', n - i);
+      if (hit == nullptr) break;
+      const auto dash = static_cast<std::size_t>(static_cast<const char*>(hit) - data);
+      i = dash + 1;
+      if (i >= n || !is_digit(data[i])) continue;
+      std::size_t begin = dash;
+      while (begin > 0 && is_key_run_char(data[begin - 1])) --begin;
+      if (begin == dash) continue;
+      std::size_t end = i;
+      while (end < n && is_digit(data[end])) ++end;
+      i = end;
+      match_run(c.hyphen_patterns, begin, end);
+    }
+  }
+
+  // rally: a capital letter followed by [1-9], inside a run of ASCII word characters.
+  if (!c.word_patterns.empty()) {
+    for (std::size_t i = 1; i < n; ++i) {
+      if (data[i] < '1' || data[i] > '9' || data[i - 1] < 'A' || data[i - 1] > 'Z') continue;
+      std::size_t begin = i - 1;
+      while (begin > 0 && is_ascii_word_char(data[begin - 1])) --begin;
+      std::size_t end = i + 1;
+      while (end < n && is_ascii_word_char(data[end])) ++end;
+      match_run(c.word_patterns, begin, end);
+      i = end;
+    }
+  }
+
+  // azure_boards, github_issue: '#' [1-9] found by memchr; RE2 searches from the end of the
+  // previous candidate, which takes in a closing keyword before the key.
+  for (const std::size_t index : c.hash_patterns) {
+    const CompiledPattern& p = c.patterns[index];
+    const bool azure = p.spec.kind == PatternKind::azure_boards;
+    const auto [submatch, nsubmatch] = submatches_for(p);
+    std::size_t from = 0;
+    std::size_t i = 0;
+    while (i < n) {
+      const void* hit = std::memchr(data + i, '#', n - i);
+      if (hit == nullptr) break;
+      const auto hash = static_cast<std::size_t>(static_cast<const char*>(hit) - data);
+      i = hash + 1;
+      if (i >= n || data[i] < '1' || data[i] > '9') continue;
+      if (azure && (hash < 2 || data[hash - 2] != 'A' || data[hash - 1] != 'B')) continue;
+      std::size_t end = i;
+      while (end < n && is_digit(data[end])) ++end;
+      if (p.re->Match(text, from, end, re2::RE2::UNANCHORED, submatch,
+                      static_cast<int>(nsubmatch))) {
+        record(p, index, submatch);
+      }
+      from = end;
+      i = end;
+    }
+  }
+
+  // custom patterns: RE2 searches the whole message; with several, one pass of their RE2::Set
+  // tells which occur at all.
+  std::vector<std::size_t> run;
+  if (c.set) {
+    std::vector<int> hits;
+    re2::RE2::Set::ErrorInfo info{};
+    if (c.set->Match(text, &hits, &info)) {
+      std::sort(hits.begin(), hits.end());
+      for (const int h : hits) run.push_back(c.scan_patterns[static_cast<std::size_t>(h)]);
+    } else if (info.kind != re2::RE2::Set::kNoError) {
+      run = c.scan_patterns;  // RE2 ran out of DFA memory (a huge message): run every pattern
+    }
+  } else {
+    run = c.scan_patterns;
+  }
+
+  for (const std::size_t index : run) {
+    const CompiledPattern& p = c.patterns[index];
+    const auto [submatch, nsubmatch] = submatches_for(p);
     std::size_t pos = 0;
     // Match() sees the text before `pos` as context, so \b and ^ keep their meaning across
     // matches; an empty match moves one byte on so that the scan always advances.
     while (pos <= text.size() && p.re->Match(text, pos, text.size(), re2::RE2::UNANCHORED, submatch,
                                              static_cast<int>(nsubmatch))) {
       const re2::StringPiece whole = submatch[0];
-      const re2::StringPiece key = submatch[key_index];
       const auto match_end = static_cast<std::size_t>(whole.data() - text.data()) + whole.size();
       pos = whole.empty() ? match_end + 1 : match_end;
-      if (key.empty() || key.data() == nullptr) continue;
-      const auto at = static_cast<std::size_t>(key.data() - text.data());
-      const std::string_view key_view(key.data(), key.size());
-      if (ignored_in_url(p, at, key.size())) continue;
-      std::string_view project;
-      if (p.project_group >= 0 && submatch[p.project_group].data() != nullptr) {
-        project =
-            std::string_view(submatch[p.project_group].data(), submatch[p.project_group].size());
-      }
-      if (!p.allows(key_view, project)) continue;
-      const bool closing = p.closing_group >= 0 && !submatch[p.closing_group].empty();
-      raw.push_back(RawMatch{key_view, at, index, closing});
+      record(p, index, submatch);
     }
   }
-  if (run_end - run_begin > 1) {
-    std::stable_sort(raw.begin(), raw.end(), [](const RawMatch& a, const RawMatch& b) {
-      return a.offset != b.offset ? a.offset < b.offset : a.pattern < b.pattern;
-    });
+  const auto by_offset = [](const RawMatch& a, const RawMatch& b) {
+    return a.offset != b.offset ? a.offset < b.offset : a.pattern < b.pattern;
+  };
+  if (!std::is_sorted(raw.begin(), raw.end(), by_offset)) {
+    std::stable_sort(raw.begin(), raw.end(), by_offset);
   }
   return raw;
 }
@@ -376,13 +512,16 @@ std::vector<StoryKeyMatch> PatternSet::extract(std::string_view message) const {
   const Compiled& c = *compiled_;
 
   // Deduplicate by key text, first appearance wins; a key is closing if any mention is.
-  std::vector<std::string_view> views;  // views[i]: out[i].key, pointing into the message
-  std::unordered_map<std::string_view, std::size_t> seen;  // used once keys are many
+  std::unordered_map<std::string_view, std::size_t> seen;  // views into the message, once many
   for (const RawMatch& m : raw) {
     std::size_t found = out.size();
     if (seen.empty()) {
-      found =
-          static_cast<std::size_t>(std::find(views.begin(), views.end(), m.key) - views.begin());
+      for (std::size_t i = 0; i < out.size(); ++i) {
+        if (out[i].key == m.key) {
+          found = i;
+          break;
+        }
+      }
     } else if (auto it = seen.find(m.key); it != seen.end()) {
       found = it->second;
     }
@@ -392,11 +531,12 @@ std::vector<StoryKeyMatch> PatternSet::extract(std::string_view message) const {
     }
     out.push_back(StoryKeyMatch{std::string(m.key), c.patterns[m.pattern].spec.kind, m.pattern,
                                 m.closing, m.offset});
-    views.push_back(m.key);
     if (!seen.empty()) {
       seen.emplace(m.key, out.size() - 1);
     } else if (out.size() == kLinearDedupMax) {
-      for (std::size_t i = 0; i < views.size(); ++i) seen.emplace(views[i], i);
+      for (std::size_t i = 0; i < out.size(); ++i) {
+        seen.emplace(message.substr(out[i].offset, out[i].key.size()), i);
+      }
     }
   }
   return out;

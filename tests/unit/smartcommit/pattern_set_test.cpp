@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -221,6 +222,60 @@ TEST(PatternSet, BuiltinsAreExposed) {
   EXPECT_EQ(PatternSet::all_builtins().specs().size(), 5U);
   EXPECT_TRUE(PatternSet::jira_default().takes_commands());
   EXPECT_FALSE(compiled({PatternSpec{PatternKind::rally, {}, {}}}).takes_commands());
+}
+
+}  // namespace
+}  // namespace cb::smartcommit
+
+namespace cb::smartcommit {
+namespace {
+
+// The built-in kinds narrow the message before RE2 looks (hyphen runs, word runs, '#' numbers);
+// the same regex as a custom pattern is searched over the whole message. Both must find the
+// same keys at the same offsets on any text (no URLs here: their rule differs by kind).
+TEST(PatternSetPrefilter, BuiltinsFindWhatAFullSearchFinds) {
+  static constexpr const char* kPieces[] = {
+      "ABC-1", "abc-2", "A-3", "AB-0",  "AB-012",  "X_9-4",    "9AB-5",    "US12", "us12",
+      "DE0",   "TA7x",  "F9",  "TC3_",  "S-01234", "D-1234",   "TK-00042", "AB#5", "ab#6",
+      "#7",    "#0",    "x#8", "fixes", "Closes:", "resolved", "-",        "#",    " ",
+      "  ",    "\n",    "\t",  ",",     ".",       "(",        ")",        "[",    "]",
+      "ä",     "日",    "_",   "1",     "Z",       "-9",       "#comment", "US",   "AB",
+      "--",    "12",    "é-3", "UTF-8", "'"};
+  std::mt19937_64 rng(7);
+  std::vector<std::pair<PatternKind, std::string>> kinds;
+  for (auto k : {PatternKind::jira, PatternKind::azure_boards, PatternKind::github_issue,
+                 PatternKind::rally, PatternKind::versionone}) {
+    kinds.emplace_back(k, std::string(PatternSet::builtin_regex(k)));
+  }
+  for (const auto& [kind, regex] : kinds) {
+    const auto builtin = compiled({PatternSpec{kind, {}, {}}});
+    const auto full = compiled({PatternSpec{PatternKind::custom, regex, {}}});
+    for (int round = 0; round < 3000; ++round) {
+      std::string message;
+      const std::size_t pieces = 1 + rng() % 12;
+      for (std::size_t i = 0; i < pieces; ++i) {
+        message += kPieces[rng() % std::size(kPieces)];
+        if (rng() % 2 == 0) message += ' ';
+      }
+      const auto a = builtin.occurrences(message);
+      const auto b = full.occurrences(message);
+      ASSERT_EQ(a.size(), b.size()) << pattern_kind_name(kind) << ": '" << message << "'";
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        EXPECT_EQ(a[i].key, b[i].key) << pattern_kind_name(kind) << ": '" << message << "'";
+        EXPECT_EQ(a[i].offset, b[i].offset) << pattern_kind_name(kind) << ": '" << message << "'";
+      }
+    }
+  }
+}
+
+TEST(PatternSetPrefilter, ClosingKeywordAfterAnEarlierKeyOnTheSameLine) {
+  const auto github = compiled({PatternSpec{PatternKind::github_issue, {}, {}}});
+  const auto keys = github.extract("#1 fixes #2, #3 closes #4");
+  ASSERT_EQ(keys.size(), 4U);
+  EXPECT_FALSE(keys[0].closing);
+  EXPECT_TRUE(keys[1].closing);
+  EXPECT_FALSE(keys[2].closing);
+  EXPECT_TRUE(keys[3].closing);
 }
 
 }  // namespace
