@@ -37,6 +37,8 @@ void add_org_token_commands(CLI::App& root, CommonOptions& common, std::function
 void add_admin_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
 /// Registers runs, deliveries and stories commands.
 void add_report_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
+/// Registers smart-commits patterns list|add|remove and smart-commits test.
+void add_smart_commit_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
 
 /// The actor recorded in the audit log for CLI changes: "cli:<login name>".
 [[nodiscard]] std::string cli_actor_name();

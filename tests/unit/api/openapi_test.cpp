@@ -26,6 +26,7 @@
 
 #include "admin/admin_service.hpp"
 #include "api/admin_routes.hpp"
+#include "api/smart_commit_routes.hpp"
 #include "auth/secret_box.hpp"
 #include "http/router.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -141,6 +142,8 @@ class OpenApiTest : public ::testing::Test {
     store_ = std::move(*opened);
     admin_ = std::make_unique<admin::AdminService>(*store_, box_, clock_);
     add_admin_routes(router_, *admin_, pool_);
+    smart_commits_ = std::make_unique<admin::SmartCommitService>(*store_, clock_);
+    add_smart_commit_routes(router_, *admin_, *smart_commits_, pool_);
 
     boost::system::error_code ec;
     doc_ = json::parse(openapi_document(), ec);
@@ -150,6 +153,7 @@ class OpenApiTest : public ::testing::Test {
 
   void TearDown() override {
     pool_.join();
+    smart_commits_.reset();
     admin_.reset();
     store_.reset();
     std::error_code ec;
@@ -239,6 +243,7 @@ class OpenApiTest : public ::testing::Test {
   auth::SecretBox box_ = auth::SecretBox::from_key(std::string(32, 'k'));
   std::unique_ptr<store::sqlite::SqliteStore> store_;
   std::unique_ptr<admin::AdminService> admin_;
+  std::unique_ptr<admin::SmartCommitService> smart_commits_;
   asio::io_context ioc_;
   asio::thread_pool pool_{1};
   http::Router router_;
