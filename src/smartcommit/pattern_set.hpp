@@ -53,11 +53,13 @@ struct StoryKeyMatch {
   std::size_t offset = 0;         ///< byte offset of the key's first appearance in the message
 };
 
-/// An immutable, compiled set of story-key patterns. All patterns are compiled once into one
-/// RE2::Set (one linear pass tells which patterns occur in a message) plus one RE2 per pattern
-/// (finds the keys of the patterns that occur). RE2 runs in time linear in the message size, so a
-/// user-supplied pattern cannot cause catastrophic backtracking (ReDoS). Copies share the
-/// compiled patterns; the set may be used from several threads at once.
+/// An immutable, compiled set of story-key patterns: one RE2 per pattern, and one RE2::Set over
+/// the custom patterns (one linear pass tells which of them occur in a message). RE2 decides
+/// every match and runs in time linear in the message size, so a user-supplied pattern cannot
+/// cause catastrophic backtracking (ReDoS). The built-in kinds first narrow the message to where
+/// their keys can be (a hyphen before a digit, `#` before a digit, a capital letter before a
+/// digit), which keeps extraction fast; the result is the same as searching the whole message.
+/// Copies share the compiled patterns; the set may be used from several threads at once.
 ///
 /// Keys inside URLs (`scheme://...` up to the next whitespace) are ignored, because host names,
 /// paths, query strings and fragments carry text that merely looks like a key (`/v/UTF-8/`,
@@ -70,7 +72,8 @@ class PatternSet {
   /// (invalid_argument, naming the pattern by its 0-based index): an empty list; RE2 cannot
   /// compile a custom pattern (with RE2's error text); a custom pattern without a `key` group;
   /// a built-in kind given a regex; a custom kind without one; an allow-list on github_issue;
-  /// an empty or non-printable project key in an allow-list.
+  /// an empty or non-printable project key in an allow-list; custom patterns that together
+  /// exceed RE2's memory budget for a set.
   [[nodiscard]] static Result<PatternSet> compile(const std::vector<PatternSpec>& specs);
 
   /// The default set: the `jira` built-in alone, no allow-list. Compiled once per process.
