@@ -18,6 +18,7 @@
 #include "api/error_mapping.hpp"
 #include "api/metrics_routes.hpp"
 #include "api/story_routes.hpp"
+#include "api/smart_commit_routes.hpp"
 #include "api/webhook_routes.hpp"
 #include "app/json_log_formatter.hpp"
 #include "app/key_rotation.hpp"
@@ -29,11 +30,11 @@
 #include "pipeline/ingest.hpp"
 #include "pipeline/job_dispatch.hpp"
 #include "pipeline/org_directory.hpp"
+#include "pipeline/org_pattern_cache.hpp"
 #include "pipeline/pipeline_metrics.hpp"
 #include "pipeline/rate_limiter.hpp"
 #include "pipeline/store_probe.hpp"
 #include "pipeline/worker.hpp"
-#include "smartcommit/story_key_pattern.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace cb::app {
@@ -100,11 +101,6 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
     spdlog::info("re-queued {} deliveries left in processing by the previous run", *requeued);
   }
 
-  auto pattern = smartcommit::StoryKeyPattern::jira_default();
-  if (!pattern) {
-    spdlog::error("cannot compile the story-key pattern: {}", pattern.error().message);
-    return 1;
-  }
   const auto paths = pipeline::PipelinePaths::under(config_.data_dir);
   metrics::Registry registry;
   const auto pipeline_metrics = pipeline::PipelineMetrics::register_in(registry);
@@ -136,7 +132,8 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
                              std::chrono::milliseconds(config_.job_timeout_ms), &stopping);
   jobs.set_on_run_finished(
       [&pipeline_metrics](std::string_view status) { pipeline_metrics.count_run(status); });
-  pipeline::CommitSync sync(*store_, clock, paths, *pattern);
+  pipeline::OrgPatternCache patterns(*store_);  // each org's smart-commit patterns, compiled once
+  pipeline::CommitSync sync(*store_, clock, paths, patterns);
   pipeline::DeliveryProcessor processor(*store_, jobs, sync);
   pipeline::WorkerOptions worker_options;
   worker_options.max_attempts = config_.max_attempts;
@@ -154,9 +151,11 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
   api::add_metrics_route(router, registry);
   api::add_readiness_route(router, probe, clock, std::chrono::seconds(5));
   admin::StoryService story_service(*store_);
+  admin::SmartCommitService smart_commits(*store_, clock);
   boost::asio::thread_pool admin_pool(2);  // the admin API's store work, off the I/O threads
   api::add_admin_routes(router, admin_service, admin_pool);
   api::add_story_routes(router, admin_service, story_service, admin_pool);
+  api::add_smart_commit_routes(router, admin_service, smart_commits, admin_pool);
 
   asio::io_context ioc(static_cast<int>(config_.threads));
   http::ServerOptions options;

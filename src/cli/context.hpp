@@ -39,6 +39,8 @@ void add_admin_commands(CLI::App& root, CommonOptions& common, std::function<int
 void add_report_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
 /// Registers stories (show, list) and commits (stories) commands.
 void add_story_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
+/// Registers smart-commits patterns list|add|remove and smart-commits test.
+void add_smart_commit_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
 
 /// The actor recorded in the audit log for CLI changes: "cli:<login name>".
 [[nodiscard]] std::string cli_actor_name();

@@ -93,6 +93,7 @@ int run_main(int argc, char** argv) {
   add_admin_commands(root, common, action);
   add_report_commands(root, common, action);
   add_story_commands(root, common, action);
+  add_smart_commit_commands(root, common, action);
 
   try {
     root.parse(argc, argv);

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <optional>
 #include <set>
 
 #include "git/mirror.hpp"
@@ -74,6 +75,22 @@ ProcessOutcome CommitSync::sync(const store::DeliveryRecord& delivery,
   }
   if (!any_live) return ProcessOutcome{"ignored", "every ref of the push was deleted"};
 
+  std::optional<smartcommit::PatternSet> patterns;
+  if (patterns_ != nullptr) {
+    auto set = patterns_->get(delivery.org_id);
+    if (!set) {
+      return ProcessOutcome{"failed", "smart-commit patterns: " + set.error().message,
+                            set.error().code == ErrorCode::store_unavailable};
+    }
+    patterns = std::move(*set);
+  }
+  auto story_keys = [&](const std::string& message) {
+    if (!patterns) return pattern_->extract_keys(message);
+    std::vector<std::string> keys;
+    for (auto& m : patterns->extract(message)) keys.push_back(std::move(m.key));
+    return keys;
+  };
+
   auto mirror = git::Mirror::open_or_create(paths_.mirrors / (std::to_string(repo.id) + ".git"),
                                             repo.clone_url);
   if (!mirror) return ProcessOutcome{"failed", mirror.error().message, true};
@@ -109,7 +126,7 @@ ProcessOutcome CommitSync::sync(const store::DeliveryRecord& delivery,
     }
     for (const auto& commit : *commits) {
       ++commits_seen;
-      for (const auto& key : pattern_.extract_keys(commit.message)) {
+      for (const auto& key : story_keys(commit.message)) {
         store::StoryCommit sc{key,
                               commit.hash,
                               commit.author_name,

@@ -8,6 +8,7 @@
 #include "core/clock.hpp"
 #include "core/event.hpp"
 #include "git/mirror_locks.hpp"
+#include "pipeline/org_pattern_cache.hpp"
 #include "pipeline/outcome.hpp"
 #include "pipeline/paths.hpp"
 #include "smartcommit/story_key_pattern.hpp"
@@ -18,9 +19,15 @@ namespace cb::pipeline {
 /// Links the commits of a push to stories.
 class CommitSync {
  public:
+  /// Reads story keys with each org's smart-commit patterns (the `jira` built-in for an org
+  /// without any).
+  CommitSync(store::Store& store, const Clock& clock, PipelinePaths paths,
+             OrgPatternCache& patterns)
+      : store_(store), clock_(clock), paths_(std::move(paths)), patterns_(&patterns) {}
+  /// Reads story keys with one fixed pattern for every org.
   CommitSync(store::Store& store, const Clock& clock, PipelinePaths paths,
              const smartcommit::StoryKeyPattern& pattern)
-      : store_(store), clock_(clock), paths_(std::move(paths)), pattern_(pattern) {}
+      : store_(store), clock_(clock), paths_(std::move(paths)), pattern_(&pattern) {}
 
   /// Fetches the repository's mirror (clone URL of `repo`), walks each ref change's commits
   /// (DESIGN "Commits and stories"), extracts story keys and stores one link per story ×
@@ -44,7 +51,8 @@ class CommitSync {
   store::Store& store_;
   const Clock& clock_;
   PipelinePaths paths_;
-  const smartcommit::StoryKeyPattern& pattern_;
+  const smartcommit::StoryKeyPattern* pattern_ = nullptr;
+  OrgPatternCache* patterns_ = nullptr;
   git::MirrorLocks& locks_ = git::MirrorLocks::process_wide();
   std::function<void(const std::filesystem::path&, bool)> fetch_hook_;
 };

@@ -220,4 +220,23 @@ struct StorySummary {
   UnixMillis last_linked_at_ms = 0;  ///< the newest link's creation time
 };
 
+/// A smart-commit pattern of an org (see smartcommit::PatternSpec for the meaning of the fields).
+struct SmartCommitPatternRecord {
+  std::int64_t id = 0;
+  std::int64_t org_id = 0;
+  std::string kind;   ///< "jira", "azure_boards", "github_issue", "rally", "versionone", "custom"
+  std::string regex;  ///< custom only
+  std::vector<std::string> allowed_projects;
+  UnixMillis created_at_ms = 0;
+  std::string created_by;
+};
+
+/// Changes whenever a pattern of the org is added or removed (ids are never reused).
+struct SmartCommitPatternsVersion {
+  std::int64_t count = 0;
+  std::int64_t max_id = 0;
+  friend bool operator==(const SmartCommitPatternsVersion&,
+                         const SmartCommitPatternsVersion&) = default;
+};
+
 }  // namespace cb::store

@@ -201,6 +201,23 @@ class Store {
                                                                     const std::string& branch,
                                                                     const std::string& delivery_id,
                                                                     UnixMillis now) = 0;
+  // Smart-commit patterns.
+  /// Adds a pattern to the org (the caller validates it); returns it with its id.
+  [[nodiscard]] virtual Result<SmartCommitPatternRecord> create_smart_commit_pattern(
+      const SmartCommitPatternRecord& pattern) = 0;
+  /// The org's patterns by ascending id (the order they apply in).
+  [[nodiscard]] virtual Result<std::vector<SmartCommitPatternRecord>> list_smart_commit_patterns(
+      std::int64_t org_id) = 0;
+  /// The org's patterns by ascending id, one page.
+  [[nodiscard]] virtual Result<std::vector<SmartCommitPatternRecord>>
+  list_smart_commit_patterns_page(std::int64_t org_id, const PageQuery& page) = 0;
+  /// Deletes the org's pattern with this id and returns it; not_found when the org has none.
+  [[nodiscard]] virtual Result<SmartCommitPatternRecord> delete_smart_commit_pattern(
+      std::int64_t org_id, std::int64_t pattern_id) = 0;
+  /// The version of the org's pattern list (changes on every add and delete, also from another
+  /// process), for caches of compiled pattern sets.
+  [[nodiscard]] virtual Result<SmartCommitPatternsVersion> smart_commit_patterns_version(
+      std::int64_t org_id) = 0;
 };
 
 }  // namespace cb::store

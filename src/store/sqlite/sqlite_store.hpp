@@ -116,6 +116,16 @@ class SqliteStore final : public Store {
                                               const std::string& branch,
                                               const std::string& delivery_id,
                                               UnixMillis now) override;
+  // Smart-commit patterns (sqlite_store_patterns.cpp).
+  Result<SmartCommitPatternRecord> create_smart_commit_pattern(
+      const SmartCommitPatternRecord& pattern) override;
+  Result<std::vector<SmartCommitPatternRecord>> list_smart_commit_patterns(
+      std::int64_t org_id) override;
+  Result<std::vector<SmartCommitPatternRecord>> list_smart_commit_patterns_page(
+      std::int64_t org_id, const PageQuery& page) override;
+  Result<SmartCommitPatternRecord> delete_smart_commit_pattern(std::int64_t org_id,
+                                                               std::int64_t pattern_id) override;
+  Result<SmartCommitPatternsVersion> smart_commit_patterns_version(std::int64_t org_id) override;
 
  private:
   struct Pending {

@@ -27,6 +27,7 @@
 #include "admin/admin_service.hpp"
 #include "api/admin_routes.hpp"
 #include "api/story_routes.hpp"
+#include "api/smart_commit_routes.hpp"
 #include "auth/secret_box.hpp"
 #include "http/router.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -144,6 +145,8 @@ class OpenApiTest : public ::testing::Test {
     add_admin_routes(router_, *admin_, pool_);
     stories_ = std::make_unique<admin::StoryService>(*store_);
     add_story_routes(router_, *admin_, *stories_, pool_);
+    smart_commits_ = std::make_unique<admin::SmartCommitService>(*store_, clock_);
+    add_smart_commit_routes(router_, *admin_, *smart_commits_, pool_);
 
     boost::system::error_code ec;
     doc_ = json::parse(openapi_document(), ec);
@@ -154,6 +157,7 @@ class OpenApiTest : public ::testing::Test {
   void TearDown() override {
     pool_.join();
     stories_.reset();
+    smart_commits_.reset();
     admin_.reset();
     store_.reset();
     std::error_code ec;
@@ -244,6 +248,7 @@ class OpenApiTest : public ::testing::Test {
   std::unique_ptr<store::sqlite::SqliteStore> store_;
   std::unique_ptr<admin::AdminService> admin_;
   std::unique_ptr<admin::StoryService> stories_;
+  std::unique_ptr<admin::SmartCommitService> smart_commits_;
   asio::io_context ioc_;
   asio::thread_pool pool_{1};
   http::Router router_;
