@@ -17,6 +17,7 @@
 #include "api/admin_routes.hpp"
 #include "api/error_mapping.hpp"
 #include "api/metrics_routes.hpp"
+#include "api/repository_routes.hpp"
 #include "api/webhook_routes.hpp"
 #include "app/json_log_formatter.hpp"
 #include "app/key_rotation.hpp"
@@ -135,7 +136,7 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
                              std::chrono::milliseconds(config_.job_timeout_ms), &stopping);
   jobs.set_on_run_finished(
       [&pipeline_metrics](std::string_view status) { pipeline_metrics.count_run(status); });
-  pipeline::CommitSync sync(*store_, clock, paths, *pattern);
+  pipeline::CommitSync sync(*store_, clock, paths, *pattern, box_.get());
   pipeline::DeliveryProcessor processor(*store_, jobs, sync);
   pipeline::WorkerOptions worker_options;
   worker_options.max_attempts = config_.max_attempts;
@@ -154,6 +155,10 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
   api::add_readiness_route(router, probe, clock, std::chrono::seconds(5));
   boost::asio::thread_pool admin_pool(2);  // the admin API's store work, off the I/O threads
   api::add_admin_routes(router, admin_service, admin_pool);
+  admin::RepositoryService repository_service(*store_, *box_, clock);
+  std::string public_base_url = config_.effective_public_url();  // final once the port is bound
+  api::add_repository_routes(router, admin_service, repository_service, admin_pool,
+                             [&public_base_url] { return public_base_url; });
 
   asio::io_context ioc(static_cast<int>(config_.threads));
   http::ServerOptions options;
@@ -178,6 +183,7 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
   Config shown = config_;
   shown.listen_port = *port;
   const std::string base = shown.effective_public_url();
+  public_base_url = base;  // before any request is served: the I/O threads start below
   spdlog::info("commitbridge listening on {}:{} (data in {})", config_.listen_host, *port,
                config_.data_dir.string());
   std::cout << "commitbridge is listening on " << config_.listen_host << ":" << *port << "\n"

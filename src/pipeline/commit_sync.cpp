@@ -5,6 +5,7 @@
 #include <set>
 
 #include "git/mirror.hpp"
+#include "pipeline/repository_fetch.hpp"
 
 namespace cb::pipeline {
 
@@ -19,10 +20,12 @@ ProcessOutcome CommitSync::sync(const store::DeliveryRecord& delivery,
   }
   if (!any_live) return ProcessOutcome{"ignored", "every ref of the push was deleted"};
 
+  auto plan = plan_repository_fetch(repo, box_);
+  if (!plan) return ProcessOutcome{"failed", plan.error().message};
   auto mirror = git::Mirror::open_or_create(paths_.mirrors / (std::to_string(repo.id) + ".git"),
-                                            repo.clone_url);
+                                            plan->url);
   if (!mirror) return ProcessOutcome{"failed", mirror.error().message, true};
-  if (auto fetched = mirror->fetch(); !fetched) {
+  if (auto fetched = mirror->fetch(plan->credentials); !fetched) {
     spdlog::warn("delivery_id={} fetch of {} failed: {}", delivery.delivery_id, repo_name,
                  fetched.error().message);
     return ProcessOutcome{"failed", "git " + fetched.error().message, true};

@@ -2,6 +2,7 @@
 // ALM commit sync: read a push's commits from a libgit2 mirror and link them to the stories
 // their messages name.
 
+#include "auth/secret_box.hpp"
 #include "core/clock.hpp"
 #include "core/event.hpp"
 #include "pipeline/outcome.hpp"
@@ -14,11 +15,13 @@ namespace cb::pipeline {
 /// Links the commits of a push to stories.
 class CommitSync {
  public:
+  /// `box` opens the repositories' sealed credential secrets (null: credentials with a secret
+  /// cannot be used).
   CommitSync(store::Store& store, const Clock& clock, PipelinePaths paths,
-             const smartcommit::StoryKeyPattern& pattern)
-      : store_(store), clock_(clock), paths_(std::move(paths)), pattern_(pattern) {}
+             const smartcommit::StoryKeyPattern& pattern, const auth::SecretBox* box = nullptr)
+      : store_(store), clock_(clock), paths_(std::move(paths)), pattern_(pattern), box_(box) {}
 
-  /// Fetches the repository's mirror (clone URL of `repo`), walks each ref change's commits
+  /// Fetches the repository's mirror (see plan_repository_fetch: clone URL and credentials), walks each ref change's commits
   /// (DESIGN "Commits and stories"), extracts story keys and stores one link per story ×
   /// commit with the branch where it was seen. A remote that cannot be fetched gives a retry.
   [[nodiscard]] ProcessOutcome sync(const store::DeliveryRecord& delivery,
@@ -29,6 +32,7 @@ class CommitSync {
   const Clock& clock_;
   PipelinePaths paths_;
   const smartcommit::StoryKeyPattern& pattern_;
+  const auth::SecretBox* box_;
 };
 
 }  // namespace cb::pipeline

@@ -104,6 +104,9 @@ struct RepositoryRecord {
   /// repository_credential_aad(credential_id); empty when none. Never shown to a user.
   std::string credential_secret_sealed;
   std::string credential_id;  ///< random id bound into the sealed secret
+  /// True when a credential secret is stored (set when read, kept when the sealed bytes are
+  /// cleared before the record leaves the admin layer; not a column).
+  bool credential_secret_set = false;
   UnixMillis updated_at_ms = 0;
 };
 

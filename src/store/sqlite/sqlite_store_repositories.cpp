@@ -39,6 +39,7 @@ RepositoryRecord read_repository(const Statement& s) {
   r.credential_username = s.text(13);
   r.ssh_key_path = s.text(14);
   r.credential_secret_sealed = s.blob(15);
+  r.credential_secret_set = !r.credential_secret_sealed.empty();
   r.credential_id = s.text(16);
   r.updated_at_ms = s.int64(17);
   return r;
@@ -122,6 +123,7 @@ Result<RepositoryRecord> SqliteStore::create_repository(const RepositoryRecord& 
     return std::unexpected(res.error());
   }
   in.id = main_.last_insert_rowid();
+  in.credential_secret_set = !in.credential_secret_sealed.empty();
   return in;
 }
 
