@@ -25,7 +25,9 @@
 #include <boost/json.hpp>
 
 #include "admin/admin_service.hpp"
+#include "admin/repository_service.hpp"
 #include "api/admin_routes.hpp"
+#include "api/repository_routes.hpp"
 #include "auth/secret_box.hpp"
 #include "http/router.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -141,6 +143,9 @@ class OpenApiTest : public ::testing::Test {
     store_ = std::move(*opened);
     admin_ = std::make_unique<admin::AdminService>(*store_, box_, clock_);
     add_admin_routes(router_, *admin_, pool_);
+    repositories_ = std::make_unique<admin::RepositoryService>(*store_, box_, clock_);
+    add_repository_routes(router_, *admin_, *repositories_, pool_,
+                          [] { return std::string("http://127.0.0.1:8080"); });
 
     boost::system::error_code ec;
     doc_ = json::parse(openapi_document(), ec);
@@ -150,6 +155,7 @@ class OpenApiTest : public ::testing::Test {
 
   void TearDown() override {
     pool_.join();
+    repositories_.reset();
     admin_.reset();
     store_.reset();
     std::error_code ec;
@@ -239,6 +245,7 @@ class OpenApiTest : public ::testing::Test {
   auth::SecretBox box_ = auth::SecretBox::from_key(std::string(32, 'k'));
   std::unique_ptr<store::sqlite::SqliteStore> store_;
   std::unique_ptr<admin::AdminService> admin_;
+  std::unique_ptr<admin::RepositoryService> repositories_;
   asio::io_context ioc_;
   asio::thread_pool pool_{1};
   http::Router router_;
