@@ -9,7 +9,9 @@ namespace {
 
 namespace json = boost::json;
 
-json::value text_or_null(const std::string& s) { return s.empty() ? json::value() : json::value(s); }
+json::value text_or_null(const std::string& s) {
+  return s.empty() ? json::value() : json::value(s);
+}
 
 json::object credentials_json(const store::RepositoryRecord& r) {
   json::object c{{"type", r.credential_type}};

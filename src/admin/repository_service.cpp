@@ -34,8 +34,7 @@ Result<void> check_text(std::string_view field, std::string_view value, std::siz
     return {};
   }
   if (has_control(value)) {
-    return fail(ErrorCode::invalid_argument,
-                std::string(field) + ": contains a control character");
+    return fail(ErrorCode::invalid_argument, std::string(field) + ": contains a control character");
   }
   if (utf8_length(value) > max) {
     return fail(ErrorCode::invalid_argument,
@@ -166,7 +165,8 @@ std::string join(const std::vector<std::string>& items) {
 }  // namespace
 
 bool is_ssh_clone_url(std::string_view url) {
-  if (url.find("://") != std::string_view::npos) return lower(std::string(url.substr(0, 6))) == "ssh://";
+  if (url.find("://") != std::string_view::npos)
+    return lower(std::string(url.substr(0, 6))) == "ssh://";
   return !url.empty() && !url.starts_with('/') && canonical_repository_url(url, "").has_value();
 }
 

@@ -14,7 +14,6 @@ namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
 namespace json = boost::json;
 
-
 Outcome ok(json::value body, bhttp::status status) {
   return std::pair<bhttp::status, json::value>{status, std::move(body)};
 }
@@ -94,7 +93,6 @@ Result<void> require_server_admin(const Call& call) {
   }
   return {};
 }
-
 
 namespace {
 

@@ -54,8 +54,7 @@ using Outcome = Result<std::pair<boost::beast::http::status, boost::json::value>
 
 /// The org in the path ({org}), checked against the principal: 403 for another org's token (also
 /// when the org does not exist, so that a token cannot probe other orgs' names).
-[[nodiscard]] Result<store::OrgRecord> authorized_org(admin::AdminService& admin,
-                                                      const Call& call);
+[[nodiscard]] Result<store::OrgRecord> authorized_org(admin::AdminService& admin, const Call& call);
 
 /// forbidden unless the principal is a server admin token.
 [[nodiscard]] Result<void> require_server_admin(const Call& call);

@@ -22,8 +22,9 @@ using admin_handler::Outcome;
 using admin_handler::page_request;
 
 constexpr std::array<std::string_view, 10> kWritableFields = {
-    "provider",   "project_key",    "slug",           "name",        "http_clone_url",
-    "ssh_clone_url", "browse_url", "default_branch", "auto_update_alm", "credentials"};
+    "provider",        "project_key",   "slug",       "name",
+    "http_clone_url",  "ssh_clone_url", "browse_url", "default_branch",
+    "auto_update_alm", "credentials"};
 constexpr std::array<std::string_view, 5> kReadOnlyFields = {"id", "created_at", "updated_at",
                                                              "trigger_url", "sync_url"};
 constexpr std::array<std::string_view, 6> kCredentialFields = {
@@ -161,9 +162,8 @@ void add_repository_routes(http::Router& router, admin::AdminService& admin,
                if (!page) return std::unexpected(page.error());
                auto repos = repositories.list(org->name, *page);
                if (!repos) return std::unexpected(repos.error());
-               return ok(admin::page_json(*repos, [&](const store::RepositoryRecord& r) {
-                 return view(r, org->name);
-               }));
+               return ok(admin::page_json(
+                   *repos, [&](const store::RepositoryRecord& r) { return view(r, org->name); }));
              }));
 
   router.add(bhttp::verb::post, base,

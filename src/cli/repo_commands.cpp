@@ -59,8 +59,8 @@ std::string strip_line_end(std::string s) {
 /// The secret from --password-env, --password-stdin or --password-file; nullopt when none given.
 Result<std::optional<std::string>> read_secret() {
   const auto& o = ro();
-  const int sources = (o.password_env ? 1 : 0) + (o.password_stdin ? 1 : 0) +
-                      (o.password_file ? 1 : 0);
+  const int sources =
+      (o.password_env ? 1 : 0) + (o.password_stdin ? 1 : 0) + (o.password_file ? 1 : 0);
   if (sources > 1) {
     return fail(ErrorCode::invalid_argument,
                 "give one of --password-env, --password-stdin and --password-file");
@@ -137,8 +137,7 @@ void print_repository(const store::RepositoryRecord& r, const std::string& org,
                       const std::string& base) {
   const auto urls = admin::repository_webhook_urls(base, org, r);
   std::cout << "id:              " << r.id << "\n"
-            << "repository:      " << r.project_key << "/" << r.slug << " (" << r.provider
-            << ")\n"
+            << "repository:      " << r.project_key << "/" << r.slug << " (" << r.provider << ")\n"
             << "name:            " << r.display_name << "\n"
             << "http clone URL:  " << (r.clone_url.empty() ? "-" : r.clone_url) << "\n"
             << "ssh clone URL:   " << (r.ssh_clone_url.empty() ? "-" : r.ssh_clone_url) << "\n"

@@ -20,8 +20,8 @@ std::string lower(std::string_view s) {
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' ||
-                        s.front() == '\r')) {
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r')) {
     s.remove_prefix(1);
   }
   while (!s.empty() &&
@@ -76,8 +76,8 @@ std::optional<Parsed> parse_address(std::string_view url) {
   // git's scp-like syntax: [user@]host:path, recognized by a ':' before any '/'.
   const std::size_t colon = url.find(':');
   const std::size_t slash = url.find('/');
-  if (colon == std::string_view::npos || colon == 0 || (slash != std::string_view::npos &&
-                                                        slash < colon)) {
+  if (colon == std::string_view::npos || colon == 0 ||
+      (slash != std::string_view::npos && slash < colon)) {
     return std::nullopt;
   }
   std::string_view host = url.substr(0, colon);

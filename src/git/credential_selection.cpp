@@ -11,8 +11,8 @@ CredentialChoice select_credential(const FetchCredentials* creds, unsigned int a
   const std::string url_user = username_from_url != nullptr ? username_from_url : "";
   if (!creds->ssh_private_key_path.empty()) {
     choice.username = !creds->username.empty() ? creds->username
-                      : !url_user.empty()       ? url_user
-                                                : "git";
+                      : !url_user.empty()      ? url_user
+                                               : "git";
     if ((allowed_types & GIT_CREDENTIAL_SSH_KEY) != 0) {
       choice.action = offers > 0 ? CredentialAction::reject : CredentialAction::ssh_key;
     } else if ((allowed_types & GIT_CREDENTIAL_USERNAME) != 0) {

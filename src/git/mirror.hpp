@@ -67,8 +67,8 @@ class Mirror {
   /// Errors: `peer_unavailable` when the remote cannot be reached (unknown host, connection
   /// refused, no repository at a local path), refuses the credentials or the transfer fails; the
   /// message names the URL (without user info) and carries libgit2's message, with any password
-  /// or passphrase removed. `internal` when libgit2 cannot be initialized or another fetch holds the mirror's ref
-  /// locks.
+  /// or passphrase removed. `internal` when libgit2 cannot be initialized or another fetch holds
+  /// the mirror's ref locks.
   [[nodiscard]] Result<void> fetch(const std::optional<FetchCredentials>& creds = {});
 
   /// The commits that a ref change (one element of a push) brought to `ref_name`, newest first

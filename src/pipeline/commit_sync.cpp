@@ -22,8 +22,8 @@ ProcessOutcome CommitSync::sync(const store::DeliveryRecord& delivery,
 
   auto plan = plan_repository_fetch(repo, box_);
   if (!plan) return ProcessOutcome{"failed", plan.error().message};
-  auto mirror = git::Mirror::open_or_create(paths_.mirrors / (std::to_string(repo.id) + ".git"),
-                                            plan->url);
+  auto mirror =
+      git::Mirror::open_or_create(paths_.mirrors / (std::to_string(repo.id) + ".git"), plan->url);
   if (!mirror) return ProcessOutcome{"failed", mirror.error().message, true};
   if (auto fetched = mirror->fetch(plan->credentials); !fetched) {
     spdlog::warn("delivery_id={} fetch of {} failed: {}", delivery.delivery_id, repo_name,

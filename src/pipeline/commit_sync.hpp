@@ -21,9 +21,10 @@ class CommitSync {
              const smartcommit::StoryKeyPattern& pattern, const auth::SecretBox* box = nullptr)
       : store_(store), clock_(clock), paths_(std::move(paths)), pattern_(pattern), box_(box) {}
 
-  /// Fetches the repository's mirror (see plan_repository_fetch: clone URL and credentials), walks each ref change's commits
-  /// (DESIGN "Commits and stories"), extracts story keys and stores one link per story ×
-  /// commit with the branch where it was seen. A remote that cannot be fetched gives a retry.
+  /// Fetches the repository's mirror (see plan_repository_fetch: clone URL and credentials), walks
+  /// each ref change's commits (DESIGN "Commits and stories"), extracts story keys and stores one
+  /// link per story × commit with the branch where it was seen. A remote that cannot be fetched
+  /// gives a retry.
   [[nodiscard]] ProcessOutcome sync(const store::DeliveryRecord& delivery,
                                     const store::RepositoryRecord& repo, const PushEvent& push);
 

@@ -12,8 +12,8 @@ Result<RepositoryFetch> plan_repository_fetch(const store::RepositoryRecord& rep
     plan.url = !repo.clone_url.empty() ? repo.clone_url : repo.ssh_clone_url;
   }
   if (plan.url.empty()) {
-    return fail(ErrorCode::invalid_argument, "repository " + repo.project_key + "/" + repo.slug +
-                                                 " has no clone URL");
+    return fail(ErrorCode::invalid_argument,
+                "repository " + repo.project_key + "/" + repo.slug + " has no clone URL");
   }
   if (repo.credential_type != store::kCredentialHttp && !ssh) return plan;
 
@@ -28,8 +28,7 @@ Result<RepositoryFetch> plan_repository_fetch(const store::RepositoryRecord& rep
                             store::repository_credential_aad(repo.credential_id));
     if (!secret) {
       return fail(ErrorCode::internal, "the credentials of repository " + repo.project_key + "/" +
-                                           repo.slug +
-                                           " cannot be decrypted with the current key");
+                                           repo.slug + " cannot be decrypted with the current key");
     }
     creds.password = std::move(*secret);
   }

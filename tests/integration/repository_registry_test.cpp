@@ -184,8 +184,9 @@ TEST_F(RepositoryRegistryTest, ApiCreatesListsGetsUpdatesAndDeletesWithWebhookUr
                                       {{"type", "ssh"},
                                        {"key_path", "/etc/commitbridge/id_ed25519"},
                                        {"passphrase", kPassphrase}}}});
-  EXPECT_EQ(json::serialize(gh.at("credentials")),
-            R"({"type":"ssh","username":"git","key_path":"/etc/commitbridge/id_ed25519","secret_set":true})");
+  EXPECT_EQ(
+      json::serialize(gh.at("credentials")),
+      R"({"type":"ssh","username":"git","key_path":"/etc/commitbridge/id_ed25519","secret_set":true})");
   EXPECT_EQ(str(gh, "trigger_url"),
             server_->base_url() + "/api/webhook/v2/Acme/trigger-scm-push-request");
   EXPECT_FALSE(gh.as_object().contains("sync_url"));
@@ -200,8 +201,9 @@ TEST_F(RepositoryRegistryTest, ApiCreatesListsGetsUpdatesAndDeletesWithWebhookUr
   EXPECT_EQ(str(rest.json().at("items").as_array().at(0), "slug"), "autopilot");
   EXPECT_TRUE(rest.json().at("next_cursor").is_null());
 
-  const auto patched = api("PATCH", "/api/v2/orgs/Acme/repositories/" + id,
-                           R"({"auto_update_alm": false, "browse_url": "https://scm.northwind.example/projects/NWA/repos/flight-planner/browse", "credentials": {"type": "http", "username": "build-bot-2"}})");
+  const auto patched = api(
+      "PATCH", "/api/v2/orgs/Acme/repositories/" + id,
+      R"({"auto_update_alm": false, "browse_url": "https://scm.northwind.example/projects/NWA/repos/flight-planner/browse", "credentials": {"type": "http", "username": "build-bot-2"}})");
   ASSERT_EQ(patched.status, 200) << patched.describe();
   EXPECT_FALSE(patched.json().as_object().contains("sync_url"));
   EXPECT_EQ(json::serialize(patched.json().at("credentials")),
@@ -220,9 +222,9 @@ TEST_F(RepositoryRegistryTest, ApiCreatesListsGetsUpdatesAndDeletesWithWebhookUr
   const json::value audit = api("GET", "/api/v2/orgs/Acme/audit").json();
   std::vector<std::string> actions;
   for (const auto& e : audit.at("items").as_array()) actions.push_back(str(e, "action"));
-  EXPECT_EQ(actions, (std::vector<std::string>{"repository.delete", "repository.update",
-                                               "repository.create", "repository.create",
-                                               "org.create"}));
+  EXPECT_EQ(actions,
+            (std::vector<std::string>{"repository.delete", "repository.update", "repository.create",
+                                      "repository.create", "org.create"}));
   expect_no_secret(answers_, "API answers");
   const fs::path db = data_dir_ / "commitbridge.db";
   expect_no_secret(read_file(db) + read_file(fs::path(db.string() + "-wal")), "database");
@@ -242,7 +244,8 @@ TEST_F(RepositoryRegistryTest, InvalidInputIs400NamingTheFieldAndDuplicatesAre40
        "provider:"},
       {R"({"project_key":"NWA","slug":"x","http_clone_url":"https://scm.example/x.git"})",
        "provider: is required"},
-      {R"({"provider":"github","project_key":"NWA","slug":"x"})", "http_clone_url: give a clone URL"},
+      {R"({"provider":"github","project_key":"NWA","slug":"x"})",
+       "http_clone_url: give a clone URL"},
       {R"({"provider":"github","project_key":"NWA","slug":"x","http_clone_url":"not a url"})",
        "http_clone_url:"},
       {R"({"provider":"github","project_key":"NWA","slug":"x","ssh_clone_url":"https://h/x"})",
@@ -265,8 +268,9 @@ TEST_F(RepositoryRegistryTest, InvalidInputIs400NamingTheFieldAndDuplicatesAre40
     EXPECT_TRUE(StartsWith(r.error_message(), message)) << body << "\n" << r.describe();
   }
   ASSERT_EQ(api("POST", "/api/v2/orgs/Acme/repositories", "{" + base + "}").status, 201);
-  const auto dup = api("POST", "/api/v2/orgs/Acme/repositories",
-                       R"({"provider":"bitbucket_server","project_key":"nwa","slug":"PLANNER","ssh_clone_url":"git@scm.example:nwa/planner.git"})");
+  const auto dup = api(
+      "POST", "/api/v2/orgs/Acme/repositories",
+      R"({"provider":"bitbucket_server","project_key":"nwa","slug":"PLANNER","ssh_clone_url":"git@scm.example:nwa/planner.git"})");
   EXPECT_EQ(dup.status, 409) << dup.describe();
   EXPECT_EQ(dup.error_code(), "conflict");
   const auto unknown_org = api("GET", "/api/v2/orgs/Nowhere/repositories");
@@ -297,7 +301,8 @@ TEST_F(RepositoryRegistryTest, OrgApiTokensActOnTheirOwnOrgsRepositoriesOnly) {
 
 TEST_F(RepositoryRegistryTest, PublicBaseUrlSettingBuildsTheWebhookUrls) {
   create_org("Acme");
-  ASSERT_TRUE(start_server({{"COMMITBRIDGE_SERVER_PUBLIC_BASE_URL", "https://hooks.example.com/"}}));
+  ASSERT_TRUE(
+      start_server({{"COMMITBRIDGE_SERVER_PUBLIC_BASE_URL", "https://hooks.example.com/"}}));
   const auto created = create_repository({{"provider", "bitbucket_server"},
                                           {"project_key", "NWA"},
                                           {"slug", "x"},
@@ -307,55 +312,55 @@ TEST_F(RepositoryRegistryTest, PublicBaseUrlSettingBuildsTheWebhookUrls) {
             "https://hooks.example.com/api/webhook/v2/Acme/enterprise/trigger-scm-push-request");
   EXPECT_EQ(str(created, "sync_url"),
             "https://hooks.example.com/api/webhook/v2/Acme/enterprise/sync-alm-commits");
-  const auto cli = parse(
-      run_cli({"repo", "get", "--org", "Acme", "--repo", "NWA/x", "--json", "--data-dir",
-               data_dir_.string()},
-              {{"COMMITBRIDGE_SERVER_PUBLIC_BASE_URL", "https://hooks.example.com"}})
-          .out);
+  const auto cli =
+      parse(run_cli({"repo", "get", "--org", "Acme", "--repo", "NWA/x", "--json", "--data-dir",
+                     data_dir_.string()},
+                    {{"COMMITBRIDGE_SERVER_PUBLIC_BASE_URL", "https://hooks.example.com"}})
+                .out);
   EXPECT_EQ(str(cli, "trigger_url"), str(created, "trigger_url"));
 }
 
 TEST_F(RepositoryRegistryTest, CliHasParityAndTakesSecretsFromEnvStdinOrFileOnly) {
   create_org("Acme");
   // The historical flags keep working.
-  const std::string added = cli_ok({"repo", "add", "--org", "Acme", "--project", "NWA", "--slug",
-                                    "flight-planner", "--clone-url",
-                                    "https://scm.example/scm/nwa/flight-planner.git",
-                                    "--auto-update-alm"});
+  const std::string added = cli_ok(
+      {"repo", "add", "--org", "Acme", "--project", "NWA", "--slug", "flight-planner",
+       "--clone-url", "https://scm.example/scm/nwa/flight-planner.git", "--auto-update-alm"});
   EXPECT_TRUE(Contains(added, "registered bitbucket_server repository NWA/flight-planner"));
   EXPECT_TRUE(Contains(added, "/api/webhook/v2/Acme/enterprise/sync-alm-commits"));
 
-  const auto with_env = cli_env({"repo", "update", "--org", "Acme", "--repo", "nwa/flight-planner",
-                                 "--username", "build-bot", "--password-env", "CB_REPO_TOKEN",
-                                 "--json"},
-                                {{"CB_REPO_TOKEN", kHttpPassword}});
+  const auto with_env =
+      cli_env({"repo", "update", "--org", "Acme", "--repo", "nwa/flight-planner", "--username",
+               "build-bot", "--password-env", "CB_REPO_TOKEN", "--json"},
+              {{"CB_REPO_TOKEN", kHttpPassword}});
   ASSERT_EQ(with_env.exit_code, 0) << with_env.describe();
   EXPECT_EQ(json::serialize(parse(with_env.out).at("credentials")),
             R"({"type":"http","username":"build-bot","secret_set":true})");
 
-  const auto from_stdin = cli_stdin(
-      {"repo", "add", "--org", "Acme", "--project", "NWA", "--slug", "autopilot", "--clone-url",
-       "ssh://git@scm.example:7999/nwa/autopilot.git", "--ssh-key", "/etc/commitbridge/id_ed25519",
-       "--password-stdin", "--json"},
-      std::string(kPassphrase) + "\n");
+  const auto from_stdin =
+      cli_stdin({"repo", "add", "--org", "Acme", "--project", "NWA", "--slug", "autopilot",
+                 "--clone-url", "ssh://git@scm.example:7999/nwa/autopilot.git", "--ssh-key",
+                 "/etc/commitbridge/id_ed25519", "--password-stdin", "--json"},
+                std::string(kPassphrase) + "\n");
   ASSERT_EQ(from_stdin.exit_code, 0) << from_stdin.describe();
   const auto ssh = parse(from_stdin.out);
   EXPECT_EQ(str(ssh, "ssh_clone_url"), "ssh://git@scm.example:7999/nwa/autopilot.git");
-  EXPECT_EQ(json::serialize(ssh.at("credentials")),
-            R"({"type":"ssh","username":"git","key_path":"/etc/commitbridge/id_ed25519","secret_set":true})");
+  EXPECT_EQ(
+      json::serialize(ssh.at("credentials")),
+      R"({"type":"ssh","username":"git","key_path":"/etc/commitbridge/id_ed25519","secret_set":true})");
 
   write_file(tmp_.path() / "password.txt", std::string(kHttpPassword) + "\n");
-  const auto from_file = cli_env({"repo", "add", "--org", "Acme", "--provider", "github",
-                                  "--project", "northwind", "--slug", "nav", "--http-clone-url",
-                                  "https://github.com/northwind/nav.git", "--username", "x",
-                                  "--password-file", (tmp_.path() / "password.txt").string()},
-                                 {});
+  const auto from_file =
+      cli_env({"repo", "add", "--org", "Acme", "--provider", "github", "--project", "northwind",
+               "--slug", "nav", "--http-clone-url", "https://github.com/northwind/nav.git",
+               "--username", "x", "--password-file", (tmp_.path() / "password.txt").string()},
+              {});
   ASSERT_EQ(from_file.exit_code, 0) << from_file.describe();
 
   // There is no option that takes the secret itself.
-  const auto plain = cli({"repo", "add", "--org", "Acme", "--project", "NWA", "--slug", "p",
-                          "--clone-url", "https://scm.example/scm/nwa/p.git", "--password",
-                          kHttpPassword});
+  const auto plain =
+      cli({"repo", "add", "--org", "Acme", "--project", "NWA", "--slug", "p", "--clone-url",
+           "https://scm.example/scm/nwa/p.git", "--password", kHttpPassword});
   EXPECT_EQ(plain.exit_code, 2) << plain.describe();  // (CLI11 echoes the unexpected words)
   const auto unset = cli({"repo", "update", "--org", "Acme", "--repo", "NWA/autopilot",
                           "--password-env", "CB_NOT_SET_ANYWHERE"});
@@ -370,7 +375,8 @@ TEST_F(RepositoryRegistryTest, CliHasParityAndTakesSecretsFromEnvStdinOrFileOnly
   ASSERT_EQ(list.at("items").as_array().size(), 3u);
   const std::string table = cli_ok({"repo", "list", "--org", "Acme"});
   EXPECT_TRUE(Contains(table, "NWA/autopilot"));
-  const std::string shown = cli_ok({"repo", "get", "--org", "Acme", "--repo", "NWA/flight-planner"});
+  const std::string shown =
+      cli_ok({"repo", "get", "--org", "Acme", "--repo", "NWA/flight-planner"});
   EXPECT_TRUE(Contains(shown, "credentials:     http (user build-bot, secret set)"));
 
   const auto off = parse(cli_ok({"repo", "update", "--org", "Acme", "--repo", "NWA/flight-planner",
@@ -410,23 +416,23 @@ TEST_F(RepositoryRegistryTest, PayloadsMatchByCloneUrlFormsWhenNamesDiffer) {
     auto body = parse(bitbucket_push_body(
         project, slug, {branch_change("main", "UPDATE", fake_hash("a1"), fake_hash("b1"))}));
     auto& repo = body.as_object()["repository"].as_object();
-    repo["links"] = json::object{
-        {"clone", json::array{json::object{{"href", http_href}, {"name", "http"}}}}};
+    repo["links"] =
+        json::object{{"clone", json::array{json::object{{"href", http_href}, {"name", "http"}}}}};
     return json::serialize(body);
   };
-  const auto matched = send_push(
-      "Acme", token,
-      with_links("NWA", "flight-planner",
-                 "https://marta@scm.northwind.example/scm/NWA/flight-planner.git"));
+  const auto matched =
+      send_push("Acme", token,
+                with_links("NWA", "flight-planner",
+                           "https://marta@scm.northwind.example/scm/NWA/flight-planner.git"));
   ASSERT_EQ(matched.status, 202) << matched.describe();
   const auto done = wait_processed(str(matched.json(), "delivery_id"));
   EXPECT_EQ(str(done, "status"), "done") << json::serialize(done);
   EXPECT_TRUE(Contains(str(done, "reason"), "1 job run: build@main succeeded"));
 
-  const auto other = send_push(
-      "Acme", token,
-      with_links("NWA", "flight-planner-2",
-                 "https://scm.northwind.example/scm/nwa/flight-planner-2.git"));
+  const auto other =
+      send_push("Acme", token,
+                with_links("NWA", "flight-planner-2",
+                           "https://scm.northwind.example/scm/nwa/flight-planner-2.git"));
   ASSERT_EQ(other.status, 202);
   const auto ignored = wait_processed(str(other.json(), "delivery_id"));
   EXPECT_EQ(str(ignored, "status"), "ignored");
@@ -465,8 +471,8 @@ TEST_F(RepositoryCredentialsTest, MirrorFetchesWithTheCredentialsAlsoAfterKeysRo
   ASSERT_FALSE(remote.authorizations().empty());
   EXPECT_EQ(remote.authorizations().front(), expected);
   const auto delivery_id = str(r.json(), "delivery_id");
-  EXPECT_TRUE(wait_until(
-      [&] { return Contains(str(delivery(delivery_id), "reason"), "rejected"); }, 15s))
+  EXPECT_TRUE(
+      wait_until([&] { return Contains(str(delivery(delivery_id), "reason"), "rejected"); }, 15s))
       << json::serialize(delivery(delivery_id));
   const std::string reason = str(delivery(delivery_id), "reason");
   EXPECT_TRUE(Contains(reason, "127.0.0.1:" + std::to_string(remote.port())));

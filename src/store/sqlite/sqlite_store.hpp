@@ -76,8 +76,7 @@ class SqliteStore final : public Store {
   Result<std::vector<RepositoryRecord>> list_repositories_page(std::int64_t org_id,
                                                                const PageQuery& page) override;
   Result<RepositoryRecord> update_repository(const RepositoryRecord& r) override;
-  Result<std::int64_t> delete_repository(std::int64_t org_id,
-                                         std::int64_t repository_id) override;
+  Result<std::int64_t> delete_repository(std::int64_t org_id, std::int64_t repository_id) override;
   Result<JobRecord> create_job(const JobRecord& job) override;
   Result<std::vector<JobRecord>> list_jobs(std::int64_t repository_id) override;
   void persist_delivery(NewDelivery delivery,

@@ -187,8 +187,8 @@ Result<RepositoryRecord> SqliteStore::update_repository(const RepositoryRecord& 
       return std::unexpected(res.error());
     }
     if (main_.changes() != 1) return fail(ErrorCode::not_found, "no such repository");
-    CB_REPO_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kColumns) +
-                                        " FROM repositories WHERE id = ?"));
+    CB_REPO_TRY_ASSIGN(
+        s, main_.prepare("SELECT " + std::string(kColumns) + " FROM repositories WHERE id = ?"));
     s.bind(1, r.id);
     CB_REPO_TRY_ASSIGN(row, s.step());
     if (!row) return fail(ErrorCode::not_found, "no such repository");

@@ -12,8 +12,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "admin/repository_json.hpp"
 #include <boost/json.hpp>
+#include "admin/repository_json.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace cb::admin {
@@ -56,7 +56,8 @@ class RepositoryServiceTest : public ::testing::Test {
     return in;
   }
 
-  static RepositoryCredentialsInput http_credentials(std::optional<std::string> secret = kPassword) {
+  static RepositoryCredentialsInput http_credentials(
+      std::optional<std::string> secret = kPassword) {
     RepositoryCredentialsInput c;
     c.type = "http";
     c.username = "build-bot";
@@ -79,7 +80,8 @@ class RepositoryServiceTest : public ::testing::Test {
   }
 
   std::vector<store::AuditEvent> audit() {
-    return store_->list_audit(org_.id, std::nullopt, 100).value_or(std::vector<store::AuditEvent>{});
+    return store_->list_audit(org_.id, std::nullopt, 100)
+        .value_or(std::vector<store::AuditEvent>{});
   }
 
   fs::path dir_;
@@ -110,9 +112,11 @@ TEST_F(RepositoryServiceTest, CreateSealsTheSecretAndNeverReturnsIt) {
   EXPECT_EQ(*opened, kPassword);
   // Bound to its row: another id as AAD does not open it.
   EXPECT_FALSE(box_.open(row.credential_secret_sealed, "repository-credential:other").has_value());
-  const auto json = boost::json::serialize(repository_json(*r, "Northwind", "https://hooks.example"));
+  const auto json =
+      boost::json::serialize(repository_json(*r, "Northwind", "https://hooks.example"));
   EXPECT_EQ(json.find(kPassword), std::string::npos);
-  EXPECT_THAT(json, HasSubstr(R"("credentials":{"type":"http","username":"build-bot","secret_set":true})"));
+  EXPECT_THAT(
+      json, HasSubstr(R"("credentials":{"type":"http","username":"build-bot","secret_set":true})"));
 }
 
 TEST_F(RepositoryServiceTest, InvalidFieldsAreNamed) {
@@ -237,9 +241,9 @@ TEST_F(RepositoryServiceTest, UpdateKeepsTheSecretUnlessReplacedAndAuditsChanged
   ASSERT_TRUE(service_->update("Northwind", r->id, replace, actor_).has_value());
   const auto row = stored(r->id);
   EXPECT_NE(row.credential_secret_sealed, sealed);
-  EXPECT_EQ(*box_.open(row.credential_secret_sealed,
-                       store::repository_credential_aad(row.credential_id)),
-            "tok-new-7e");
+  EXPECT_EQ(
+      *box_.open(row.credential_secret_sealed, store::repository_credential_aad(row.credential_id)),
+      "tok-new-7e");
 
   RepositoryInput none;
   none.credentials = RepositoryCredentialsInput{"none", "", std::nullopt, ""};
@@ -289,9 +293,9 @@ TEST_F(RepositoryServiceTest, SshCredentialsWithAndWithoutPassphrase) {
   ASSERT_TRUE(updated.has_value());
   EXPECT_TRUE(updated->credential_secret_set);
   const auto row = stored(r->id);
-  EXPECT_EQ(*box_.open(row.credential_secret_sealed,
-                       store::repository_credential_aad(row.credential_id)),
-            "key-passphrase-3");
+  EXPECT_EQ(
+      *box_.open(row.credential_secret_sealed, store::repository_credential_aad(row.credential_id)),
+      "key-passphrase-3");
   const auto json = boost::json::serialize(repository_json(*updated, "Northwind", "http://h"));
   EXPECT_THAT(json, HasSubstr(R"("key_path":"/etc/commitbridge/id_ed25519","secret_set":true)"));
   EXPECT_EQ(json.find("key-passphrase-3"), std::string::npos);
@@ -346,7 +350,8 @@ TEST(RepositoryWebhookUrlsTest, BitbucketServerUsesTheEnterpriseFormAndSyncOnlyW
   store::RepositoryRecord r;
   r.provider = "bitbucket_server";
   auto off = repository_webhook_urls("https://hooks.example", "acme", r);
-  EXPECT_EQ(off.trigger, "https://hooks.example/api/webhook/v2/acme/enterprise/trigger-scm-push-request");
+  EXPECT_EQ(off.trigger,
+            "https://hooks.example/api/webhook/v2/acme/enterprise/trigger-scm-push-request");
   EXPECT_EQ(off.sync, "");
   r.auto_update_alm = true;
   EXPECT_EQ(repository_webhook_urls("https://hooks.example", "acme", r).sync,

@@ -108,8 +108,7 @@ INSTANTIATE_TEST_SUITE_P(
         SameCase{"/srv/git/flight-planner.git", "file:///srv/git/flight-planner.git", "", true},
         SameCase{"/srv/git/Flight-Planner.git", "/srv/git/flight-planner.git", "", false},
         // Not URLs at all never match, not even themselves.
-        SameCase{"flight-planner", "flight-planner", kBbs, false},
-        SameCase{"", "", kBbs, false},
+        SameCase{"flight-planner", "flight-planner", kBbs, false}, SameCase{"", "", kBbs, false},
         SameCase{"https://", "https://", kBbs, false}));
 
 TEST(CanonicalRepositoryUrlTest, KeyOfBitbucketServerHttpUrl) {

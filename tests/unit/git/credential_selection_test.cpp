@@ -14,8 +14,7 @@ TEST(CredentialSelectionTest, NoCredentialsPassThrough) {
   EXPECT_EQ(select_credential(nullptr, kUserpass | kSshKey, "git", 0).action,
             CredentialAction::passthrough);
   const FetchCredentials empty;
-  EXPECT_EQ(select_credential(&empty, kUserpass, nullptr, 0).action,
-            CredentialAction::passthrough);
+  EXPECT_EQ(select_credential(&empty, kUserpass, nullptr, 0).action, CredentialAction::passthrough);
 }
 
 TEST(CredentialSelectionTest, HttpCredentialsAnswerUserpassOnce) {
@@ -60,8 +59,7 @@ TEST(CredentialSelectionTest, SshAsksForTheUserNameFirstWhenTheUrlHasNone) {
 
 TEST(CredentialSelectionTest, SshKeyIsNotOfferedToAnHttpRequest) {
   const FetchCredentials creds{"deploy", "", "/etc/cb/id_ed25519", ""};
-  EXPECT_EQ(select_credential(&creds, kUserpass, nullptr, 0).action,
-            CredentialAction::passthrough);
+  EXPECT_EQ(select_credential(&creds, kUserpass, nullptr, 0).action, CredentialAction::passthrough);
 }
 
 }  // namespace

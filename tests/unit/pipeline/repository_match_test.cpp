@@ -80,14 +80,15 @@ TEST_F(RepositoryMatchTest, NonMatchingUrlsAndOtherProvidersAreNotMatched) {
   add("bitbucket_server", "LEGACY", "planner",
       "https://scm.northwind.example/scm/nwa/flight-planner.git");
   add("github", "northwind", "autopilot", "https://github.com/northwind/autopilot.git");
-  EXPECT_FALSE(matched(ref("NWA", "flight-planner",
-                           "https://scm.southwind.example/scm/nwa/flight-planner.git")));
+  EXPECT_FALSE(matched(
+      ref("NWA", "flight-planner", "https://scm.southwind.example/scm/nwa/flight-planner.git")));
   EXPECT_FALSE(matched(ref("NWA", "flight-planner-2",
                            "https://scm.northwind.example/scm/nwa/flight-planner-2.git")));
-  EXPECT_FALSE(matched(ref("OPS", "flight-planner",
-                           "https://scm.northwind.example/scm/ops/flight-planner.git")));
+  EXPECT_FALSE(matched(
+      ref("OPS", "flight-planner", "https://scm.northwind.example/scm/ops/flight-planner.git")));
   // The GitHub repository's URL in a Bitbucket payload: providers differ.
-  EXPECT_FALSE(matched(ref("northwind", "autopilot", "https://github.com/northwind/autopilot.git")));
+  EXPECT_FALSE(
+      matched(ref("northwind", "autopilot", "https://github.com/northwind/autopilot.git")));
   EXPECT_FALSE(matched(ref("NWA", "flight-planner")));  // no URLs, no names that match
 }
 
