@@ -19,6 +19,7 @@
 #include "api/metrics_routes.hpp"
 #include "api/story_routes.hpp"
 #include "api/smart_commit_routes.hpp"
+#include "api/repository_routes.hpp"
 #include "api/webhook_routes.hpp"
 #include "app/json_log_formatter.hpp"
 #include "app/key_rotation.hpp"
@@ -133,7 +134,7 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
   jobs.set_on_run_finished(
       [&pipeline_metrics](std::string_view status) { pipeline_metrics.count_run(status); });
   pipeline::OrgPatternCache patterns(*store_);  // each org's smart-commit patterns, compiled once
-  pipeline::CommitSync sync(*store_, clock, paths, patterns);
+  pipeline::CommitSync sync(*store_, clock, paths, patterns, box_.get());
   pipeline::DeliveryProcessor processor(*store_, jobs, sync);
   pipeline::WorkerOptions worker_options;
   worker_options.max_attempts = config_.max_attempts;
@@ -156,6 +157,10 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
   api::add_admin_routes(router, admin_service, admin_pool);
   api::add_story_routes(router, admin_service, story_service, admin_pool);
   api::add_smart_commit_routes(router, admin_service, smart_commits, admin_pool);
+  admin::RepositoryService repository_service(*store_, *box_, clock);
+  std::string public_base_url = config_.effective_public_url();  // final once the port is bound
+  api::add_repository_routes(router, admin_service, repository_service, admin_pool,
+                             [&public_base_url] { return public_base_url; });
 
   asio::io_context ioc(static_cast<int>(config_.threads));
   http::ServerOptions options;
@@ -180,6 +185,7 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
   Config shown = config_;
   shown.listen_port = *port;
   const std::string base = shown.effective_public_url();
+  public_base_url = base;  // before any request is served: the I/O threads start below
   spdlog::info("commitbridge listening on {}:{} (data in {})", config_.listen_host, *port,
                config_.data_dir.string());
   std::cout << "commitbridge is listening on " << config_.listen_host << ":" << *port << "\n"

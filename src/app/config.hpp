@@ -18,8 +18,10 @@ struct Config {
   // [server]
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8080;
-  std::string public_url;  ///< base URL shown in webhook URLs; default http://<listen>
-  unsigned threads = 2;    ///< I/O threads
+  /// Base URL shown in webhook URLs (server.public_base_url, or its older name
+  /// server.public_url); default http://<listen>.
+  std::string public_url;
+  unsigned threads = 2;  ///< I/O threads
   std::size_t max_body_bytes = 25 * 1024 * 1024;
   std::size_t max_header_bytes = 64 * 1024;
   std::size_t max_header_count = 100;  ///< more header fields get 431

@@ -33,7 +33,9 @@ int report(const Error& error);
 
 /// Registers org, token, audit, admin-token and keys commands. Each sets `action` when chosen.
 void add_org_token_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
-/// Registers repo and job commands. Each sets `action` when chosen.
+/// Registers the repo commands (repo_commands.cpp). Each sets `action` when chosen.
+void add_repo_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
+/// Registers job commands. Each sets `action` when chosen.
 void add_admin_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
 /// Registers runs and deliveries commands.
 void add_report_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);

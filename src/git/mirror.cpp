@@ -147,24 +147,37 @@ bool is_local_path(std::string_view url) {
 /// State of the credential callback of one fetch.
 struct CredentialState {
   const FetchCredentials* creds = nullptr;
-  int attempts = 0;
+  int offers = 0;
 };
 
 int acquire_credentials(git_credential** out, const char* /*url*/, const char* username_from_url,
                         unsigned int allowed_types, void* payload) {
   auto* state = static_cast<CredentialState*>(payload);
-  if (state == nullptr || state->creds == nullptr ||
-      (state->creds->username.empty() && state->creds->password.empty()) ||
-      (allowed_types & GIT_CREDENTIAL_USERPASS_PLAINTEXT) == 0) {
-    return GIT_PASSTHROUGH;  // libgit2 then fails with its own "authentication required" error
+  if (state == nullptr) return GIT_PASSTHROUGH;
+  const CredentialChoice choice =
+      select_credential(state->creds, allowed_types, username_from_url, state->offers);
+  switch (choice.action) {
+    case CredentialAction::passthrough:
+      return GIT_PASSTHROUGH;  // libgit2 then fails with its own "authentication required" error
+    case CredentialAction::reject:
+      git_error_set_str(GIT_ERROR_NET, "the remote rejected the configured credentials");
+      return GIT_EAUTH;
+    case CredentialAction::username:
+      return git_credential_username_new(out, choice.username.c_str());
+    case CredentialAction::userpass:
+      ++state->offers;
+      return git_credential_userpass_plaintext_new(out, choice.username.c_str(),
+                                                   state->creds->password.c_str());
+    case CredentialAction::ssh_key: {
+      ++state->offers;
+      const auto& c = *state->creds;
+      return git_credential_ssh_key_new(
+          out, choice.username.c_str(),
+          c.ssh_public_key_path.empty() ? nullptr : c.ssh_public_key_path.c_str(),
+          c.ssh_private_key_path.c_str(), c.password.empty() ? nullptr : c.password.c_str());
+    }
   }
-  if (state->attempts++ > 0) {
-    git_error_set_str(GIT_ERROR_NET, "the remote rejected the configured credentials");
-    return GIT_EAUTH;
-  }
-  std::string user = state->creds->username;
-  if (user.empty() && username_from_url != nullptr) user = username_from_url;
-  return git_credential_userpass_plaintext_new(out, user.c_str(), state->creds->password.c_str());
+  return GIT_PASSTHROUGH;
 }
 
 }  // namespace

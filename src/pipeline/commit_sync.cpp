@@ -7,6 +7,7 @@
 
 #include "git/mirror.hpp"
 #include "git/mirror_locks.hpp"
+#include "pipeline/repository_fetch.hpp"
 
 namespace cb::pipeline {
 namespace {
@@ -91,11 +92,13 @@ ProcessOutcome CommitSync::sync(const store::DeliveryRecord& delivery,
     return keys;
   };
 
-  auto mirror = git::Mirror::open_or_create(paths_.mirrors / (std::to_string(repo.id) + ".git"),
-                                            repo.clone_url);
+  auto plan = plan_repository_fetch(repo, box_);
+  if (!plan) return ProcessOutcome{"failed", plan.error().message};
+  auto mirror =
+      git::Mirror::open_or_create(paths_.mirrors / (std::to_string(repo.id) + ".git"), plan->url);
   if (!mirror) return ProcessOutcome{"failed", mirror.error().message, true};
   FetchObservation observed(fetch_hook_, mirror_dir);
-  if (auto fetched = mirror->fetch(); !fetched) {
+  if (auto fetched = mirror->fetch(plan->credentials); !fetched) {
     spdlog::warn("delivery_id={} fetch of {} failed: {}", delivery.delivery_id, repo_name,
                  fetched.error().message);
     return ProcessOutcome{"failed", "git " + fetched.error().message, true};

@@ -2,6 +2,7 @@
 
 #include "pipeline/endpoint.hpp"
 #include "pipeline/payload_body.hpp"
+#include "pipeline/repository_match.hpp"
 #include "providers/provider.hpp"
 
 namespace cb::pipeline {
@@ -33,8 +34,9 @@ ProcessOutcome DeliveryProcessor::process(const store::DeliveryRecord& delivery)
         "ignored", "pull-request event '" + delivery.event_key + "' does not trigger anything yet"};
   }
   const auto& push = std::get<PushEvent>(*event);
-  auto repo = store_.find_repository(delivery.org_id, delivery.provider,
-                                     push.repository.project_key, push.repository.slug);
+  RepositoryRef ref = push.repository;
+  ref.provider = delivery.provider;
+  auto repo = match_repository(store_, delivery.org_id, ref);
   if (!repo) return ProcessOutcome{"failed", repo.error().message, true};
   if (!*repo) {
     return ProcessOutcome{"ignored", "repository " + push.repository.project_key + "/" +

@@ -74,18 +74,46 @@ struct AuditEvent {
   UnixMillis created_at_ms = 0;
 };
 
+/// Credential kinds of a repository (credential_type).
+inline constexpr std::string_view kCredentialNone = "none";
+inline constexpr std::string_view kCredentialHttp = "http";
+inline constexpr std::string_view kCredentialSsh = "ssh";
+
 /// A registered repository; payloads are matched by provider, project key and slug
-/// (case-insensitive).
+/// (case-insensitive), then by clone URL (see pipeline/repository_match.hpp). For providers
+/// without Bitbucket's projects, project_key holds the owner (GitHub, Gitea), the namespace path
+/// (GitLab, may contain '/'), the workspace (Bitbucket Cloud) or the project (Azure DevOps), and
+/// slug the repository name.
 struct RepositoryRecord {
   std::int64_t id = 0;
   std::int64_t org_id = 0;
   std::string provider;
   std::string project_key;
   std::string slug;
-  std::string clone_url;
+  std::string clone_url;  ///< HTTP(S) clone URL (or a local path / file:// URL); may be empty
   bool auto_update_alm = false;
   UnixMillis created_at_ms = 0;
+  std::string display_name;
+  std::string ssh_clone_url;  ///< may be empty
+  std::string browse_url;     ///< may be empty
+  std::string default_branch;
+  std::string credential_type{kCredentialNone};  ///< "none", "http" or "ssh"
+  std::string credential_username;               ///< HTTP user name or SSH user (e.g. "git")
+  std::string ssh_key_path;                      ///< private key file, ssh credentials only
+  /// The HTTP password/token or SSH key passphrase sealed with AES-256-GCM, AAD
+  /// repository_credential_aad(credential_id); empty when none. Never shown to a user.
+  std::string credential_secret_sealed;
+  std::string credential_id;  ///< random id bound into the sealed secret
+  /// True when a credential secret is stored (set when read, kept when the sealed bytes are
+  /// cleared before the record leaves the admin layer; not a column).
+  bool credential_secret_set = false;
+  UnixMillis updated_at_ms = 0;
 };
+
+/// The additional authenticated data of a repository's sealed credential secret.
+[[nodiscard]] inline std::string repository_credential_aad(const std::string& credential_id) {
+  return "repository-credential:" + credential_id;
+}
 
 /// A build-on-commit job of one repository.
 struct JobRecord {

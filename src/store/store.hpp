@@ -100,7 +100,8 @@ class Store {
       std::size_t limit) = 0;
 
   // Key rotation.
-  /// Re-seals every stored webhook secret with `rewrap(sealed, aad)` in one transaction and
+  /// Re-seals every stored webhook secret and repository credential secret (AAD
+  /// repository_credential_aad) with `rewrap(sealed, aad)` in one transaction and
   /// records `key_fingerprint` in the same transaction; any failure changes nothing.
   /// Returns how many secrets were re-sealed.
   [[nodiscard]] virtual Result<std::size_t> rewrap_secrets(
@@ -111,14 +112,32 @@ class Store {
   [[nodiscard]] virtual Result<std::optional<std::string>> meta(const std::string& key) = 0;
   [[nodiscard]] virtual Result<void> set_meta(const std::string& key, const std::string& value) = 0;
 
-  // Repositories and jobs.
+  // Repositories (implemented in sqlite/sqlite_store_repositories.cpp).
+  /// Inserts a repository; updated_at_ms defaults to created_at_ms, display_name to the slug.
+  /// Errors: conflict when the org already has provider × project key × slug (case-insensitive).
   [[nodiscard]] virtual Result<RepositoryRecord> create_repository(const RepositoryRecord& r) = 0;
   /// The repository of the org with this provider, project key and slug (case-insensitive).
   [[nodiscard]] virtual Result<std::optional<RepositoryRecord>> find_repository(
       std::int64_t org_id, const std::string& provider, const std::string& project_key,
       const std::string& slug) = 0;
+  /// The org's repositories, ordered by project key and slug.
   [[nodiscard]] virtual Result<std::vector<RepositoryRecord>> list_repositories(
       std::int64_t org_id) = 0;
+  /// The repository with this id if it belongs to the org; nullopt otherwise.
+  [[nodiscard]] virtual Result<std::optional<RepositoryRecord>> get_repository(
+      std::int64_t org_id, std::int64_t repository_id) = 0;
+  /// The org's repositories by ascending id, one page.
+  [[nodiscard]] virtual Result<std::vector<RepositoryRecord>> list_repositories_page(
+      std::int64_t org_id, const PageQuery& page) = 0;
+  /// Replaces every field of the repository `r.id` of `r.org_id` but id, org and created_at
+  /// (all at once: callers read, change and write back). Errors: not_found, conflict.
+  [[nodiscard]] virtual Result<RepositoryRecord> update_repository(const RepositoryRecord& r) = 0;
+  /// Deletes the repository with its jobs, their runs and its story-link sightings (the story
+  /// links stay). Returns how many jobs were deleted with it. Errors: not_found.
+  [[nodiscard]] virtual Result<std::int64_t> delete_repository(std::int64_t org_id,
+                                                               std::int64_t repository_id) = 0;
+
+  // Jobs.
   [[nodiscard]] virtual Result<JobRecord> create_job(const JobRecord& job) = 0;
   [[nodiscard]] virtual Result<std::vector<JobRecord>> list_jobs(std::int64_t repository_id) = 0;
 

@@ -89,22 +89,6 @@ TokenRecord read_token(const Statement& s) {
   return t;
 }
 
-constexpr std::string_view kRepoColumns =
-    "id, org_id, provider, project_key, slug, clone_url, auto_update_alm, created_at_ms";
-
-RepositoryRecord read_repository(const Statement& s) {
-  RepositoryRecord r;
-  r.id = s.int64(0);
-  r.org_id = s.int64(1);
-  r.provider = s.text(2);
-  r.project_key = s.text(3);
-  r.slug = s.text(4);
-  r.clone_url = s.text(5);
-  r.auto_update_alm = s.int64(6) != 0;
-  r.created_at_ms = s.int64(7);
-  return r;
-}
-
 constexpr std::string_view kDeliveryColumns =
     "d.seq, d.delivery_id, d.org_id, o.name, d.endpoint, d.provider, d.event_key, "
     "COALESCE(d.external_id, ''), d.received_at_ms, d.status, d.reason, d.attempts, "
@@ -410,52 +394,6 @@ Result<TokenRecord> SqliteStore::revoke_token(std::int64_t org_id, const std::st
   CB_TRY_ASSIGN(row, s.step());
   if (!row) return fail(ErrorCode::not_found, "no token named '" + name + "' in this org");
   return read_token(s);
-}
-
-Result<RepositoryRecord> SqliteStore::create_repository(const RepositoryRecord& r) {
-  std::lock_guard lock(main_mutex_);
-  CB_TRY_ASSIGN(s, main_.prepare("INSERT INTO repositories (org_id, provider, project_key, slug, "
-                                 "clone_url, auto_update_alm, created_at_ms) "
-                                 "VALUES (?,?,?,?,?,?,?)"));
-  s.bind(1, r.org_id)
-      .bind(2, r.provider)
-      .bind(3, r.project_key)
-      .bind(4, r.slug)
-      .bind(5, r.clone_url)
-      .bind(6, r.auto_update_alm ? 1 : 0)
-      .bind(7, r.created_at_ms);
-  if (auto res = s.run(); !res) {
-    if (res.error().code == ErrorCode::conflict) {
-      return fail(ErrorCode::conflict,
-                  "repository " + r.project_key + "/" + r.slug + " is already registered");
-    }
-    return std::unexpected(res.error());
-  }
-  RepositoryRecord out = r;
-  out.id = main_.last_insert_rowid();
-  return out;
-}
-
-Result<std::optional<RepositoryRecord>> SqliteStore::find_repository(std::int64_t org_id,
-                                                                     const std::string& provider,
-                                                                     const std::string& project_key,
-                                                                     const std::string& slug) {
-  std::lock_guard lock(main_mutex_);
-  CB_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kRepoColumns) +
-                                 " FROM repositories WHERE org_id = ? AND provider = ? AND "
-                                 "project_key = ? AND slug = ?"));
-  s.bind(1, org_id).bind(2, provider).bind(3, project_key).bind(4, slug);
-  CB_TRY_ASSIGN(row, s.step());
-  if (!row) return std::optional<RepositoryRecord>{};
-  return std::optional<RepositoryRecord>{read_repository(s)};
-}
-
-Result<std::vector<RepositoryRecord>> SqliteStore::list_repositories(std::int64_t org_id) {
-  std::lock_guard lock(main_mutex_);
-  CB_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kRepoColumns) +
-                                 " FROM repositories WHERE org_id = ? ORDER BY project_key, slug"));
-  s.bind(1, org_id);
-  return collect_rows<RepositoryRecord>(s, read_repository);
 }
 
 Result<JobRecord> SqliteStore::create_job(const JobRecord& job) {
@@ -963,6 +901,8 @@ Result<std::size_t> SqliteStore::rewrap_secrets(
       u.bind(3, r.id);
       CB_TRY(u.run());
     }
+    CB_TRY_ASSIGN(repositories, rewrap_repository_secrets(rewrap));
+    count += repositories;
     CB_TRY_ASSIGN(m, main_.prepare("INSERT INTO meta (key, value) VALUES ('key_fingerprint', ?) ON "
                                    "CONFLICT (key) DO UPDATE SET value = excluded.value"));
     m.bind(1, key_fingerprint);

@@ -71,6 +71,12 @@ class SqliteStore final : public Store {
                                                           const std::string& project_key,
                                                           const std::string& slug) override;
   Result<std::vector<RepositoryRecord>> list_repositories(std::int64_t org_id) override;
+  Result<std::optional<RepositoryRecord>> get_repository(std::int64_t org_id,
+                                                         std::int64_t repository_id) override;
+  Result<std::vector<RepositoryRecord>> list_repositories_page(std::int64_t org_id,
+                                                               const PageQuery& page) override;
+  Result<RepositoryRecord> update_repository(const RepositoryRecord& r) override;
+  Result<std::int64_t> delete_repository(std::int64_t org_id, std::int64_t repository_id) override;
   Result<JobRecord> create_job(const JobRecord& job) override;
   Result<std::vector<JobRecord>> list_jobs(std::int64_t repository_id) override;
   void persist_delivery(NewDelivery delivery,
@@ -142,6 +148,9 @@ class SqliteStore final : public Store {
   /// Reads the links selected by `s` (columns as kStoryLinkColumns in
   /// sqlite_store_stories.cpp) with their sightings (lock held by caller).
   Result<std::vector<StoryLinkRecord>> read_story_links(Statement& s);
+  /// Re-seals the repository credential secrets inside rewrap_secrets' transaction (lock held).
+  Result<std::size_t> rewrap_repository_secrets(
+      const std::function<Result<std::string>(const std::string&, const std::string&)>& rewrap);
 
   WriterOptions options_;
   std::mutex main_mutex_;

@@ -25,9 +25,11 @@
 #include <boost/json.hpp>
 
 #include "admin/admin_service.hpp"
+#include "admin/repository_service.hpp"
 #include "api/admin_routes.hpp"
 #include "api/story_routes.hpp"
 #include "api/smart_commit_routes.hpp"
+#include "api/repository_routes.hpp"
 #include "auth/secret_box.hpp"
 #include "http/router.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -147,6 +149,9 @@ class OpenApiTest : public ::testing::Test {
     add_story_routes(router_, *admin_, *stories_, pool_);
     smart_commits_ = std::make_unique<admin::SmartCommitService>(*store_, clock_);
     add_smart_commit_routes(router_, *admin_, *smart_commits_, pool_);
+    repositories_ = std::make_unique<admin::RepositoryService>(*store_, box_, clock_);
+    add_repository_routes(router_, *admin_, *repositories_, pool_,
+                          [] { return std::string("http://127.0.0.1:8080"); });
 
     boost::system::error_code ec;
     doc_ = json::parse(openapi_document(), ec);
@@ -158,6 +163,7 @@ class OpenApiTest : public ::testing::Test {
     pool_.join();
     stories_.reset();
     smart_commits_.reset();
+    repositories_.reset();
     admin_.reset();
     store_.reset();
     std::error_code ec;
@@ -249,6 +255,7 @@ class OpenApiTest : public ::testing::Test {
   std::unique_ptr<admin::AdminService> admin_;
   std::unique_ptr<admin::StoryService> stories_;
   std::unique_ptr<admin::SmartCommitService> smart_commits_;
+  std::unique_ptr<admin::RepositoryService> repositories_;
   asio::io_context ioc_;
   asio::thread_pool pool_{1};
   http::Router router_;

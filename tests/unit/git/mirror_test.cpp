@@ -526,7 +526,7 @@ TEST_F(MirrorTest, UnreachableHttpRemoteNeverShowsThePassword) {
       Mirror::open_or_create(mirror_dir_, "http://deploy:url-s3cret@127.0.0.1:1/repo.git");
   ASSERT_TRUE(mirror.has_value()) << mirror.error().message;
   EXPECT_EQ(mirror->redacted_clone_url(), "http://***@127.0.0.1:1/repo.git");
-  auto fetched = mirror->fetch(FetchCredentials{"deploy", "hunter2-password"});
+  auto fetched = mirror->fetch(FetchCredentials{"deploy", "hunter2-password", "", ""});
   ASSERT_FALSE(fetched.has_value());
   EXPECT_EQ(fetched.error().code, ErrorCode::peer_unavailable);
   for (const std::string& text : {fetched.error().message, fetched.error().detail}) {
@@ -542,7 +542,7 @@ TEST_F(MirrorTest, CredentialsAreOfferedOnceAndNeverShown) {
   const std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/scm/nwa/app.git";
   auto mirror = Mirror::open_or_create(mirror_dir_, url);
   ASSERT_TRUE(mirror.has_value()) << mirror.error().message;
-  auto fetched = mirror->fetch(FetchCredentials{"deploy", "hunter2-password"});
+  auto fetched = mirror->fetch(FetchCredentials{"deploy", "hunter2-password", "", ""});
   ASSERT_FALSE(fetched.has_value());
   EXPECT_EQ(fetched.error().code, ErrorCode::peer_unavailable);
   EXPECT_NE(fetched.error().message.find("rejected the configured credentials"), std::string::npos)
