@@ -27,6 +27,7 @@
 #include "pipeline/delivery_processor.hpp"
 #include "pipeline/ingest.hpp"
 #include "pipeline/job_dispatch.hpp"
+#include "pipeline/job_runner.hpp"
 #include "pipeline/org_directory.hpp"
 #include "pipeline/pipeline_metrics.hpp"
 #include "pipeline/rate_limiter.hpp"
@@ -92,6 +93,13 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
     return 1;
   }
 
+  if (auto runs = store_->recover_runs(clock.now_ms()); !runs) {
+    spdlog::error("recovery of job runs failed: {}", runs.error().detail);
+    return 1;
+  } else if (runs->interrupted > 0) {
+    spdlog::info("{} job runs left running by the previous run are interrupted ({} re-queued)",
+                 runs->interrupted, runs->requeued);
+  }
   if (auto requeued = store_->recover_after_restart(clock.now_ms()); !requeued) {
     spdlog::error("recovery failed: {}", requeued.error().detail);
     return 1;
@@ -130,11 +138,15 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
   admin::AdminService admin_service(*store_, *box_, clock);
   admin::TokenUseFlusher token_uses(admin_service, *store_, std::chrono::seconds(2));
   ingest.on_token_used([&admin_service](std::int64_t id) { admin_service.record_token_use(id); });
-  std::atomic<bool> stopping{false};
-  pipeline::JobDispatch jobs(*store_, clock, paths,
-                             std::chrono::milliseconds(config_.job_timeout_ms), &stopping);
-  jobs.set_on_run_finished(
+  pipeline::JobRunnerOptions runner_options;
+  runner_options.threads = static_cast<unsigned>(config_.runner_threads);
+  runner_options.command_timeout = std::chrono::milliseconds(config_.job_timeout_ms);
+  pipeline::JobRunner runner(*store_, clock, paths, box_.get(), pipeline::HttpActionExecutor{},
+                             runner_options);
+  runner.set_on_run_finished(
       [&pipeline_metrics](std::string_view status) { pipeline_metrics.count_run(status); });
+  pipeline::JobDispatch jobs(*store_, clock, paths);
+  jobs.set_on_runs_queued([&runner] { runner.notify(); });
   pipeline::CommitSync sync(*store_, clock, paths, *pattern);
   pipeline::DeliveryProcessor processor(*store_, jobs, sync);
   pipeline::WorkerOptions worker_options;
@@ -173,6 +185,7 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
     return 1;
   }
   worker.start();
+  runner.start();
   probe.start();
 
   Config shown = config_;
@@ -219,8 +232,8 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
   ioc.run();
   for (auto& t : threads) t.join();
 
-  stopping.store(true);  // stops a running job command (its run becomes interrupted)
   worker.stop();
+  runner.stop();  // stops running actions (their runs become interrupted)
   probe.stop();
   admin_pool.join();
   token_uses.stop();
