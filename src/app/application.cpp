@@ -16,6 +16,7 @@
 #include "admin/token_use_flusher.hpp"
 #include "api/admin_routes.hpp"
 #include "api/error_mapping.hpp"
+#include "api/job_routes.hpp"
 #include "api/metrics_routes.hpp"
 #include "api/webhook_routes.hpp"
 #include "app/json_log_formatter.hpp"
@@ -28,6 +29,7 @@
 #include "pipeline/ingest.hpp"
 #include "pipeline/job_dispatch.hpp"
 #include "pipeline/job_runner.hpp"
+#include "pipeline/job_service.hpp"
 #include "pipeline/org_directory.hpp"
 #include "pipeline/pipeline_metrics.hpp"
 #include "pipeline/rate_limiter.hpp"
@@ -166,6 +168,8 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
   api::add_readiness_route(router, probe, clock, std::chrono::seconds(5));
   boost::asio::thread_pool admin_pool(2);  // the admin API's store work, off the I/O threads
   api::add_admin_routes(router, admin_service, admin_pool);
+  pipeline::JobService job_service(*store_, *box_, clock);
+  api::add_job_routes(router, admin_service, job_service, &runner, admin_pool);
 
   asio::io_context ioc(static_cast<int>(config_.threads));
   http::ServerOptions options;

@@ -35,6 +35,8 @@ int report(const Error& error);
 void add_org_token_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
 /// Registers repo and job commands. Each sets `action` when chosen.
 void add_admin_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
+/// Registers job and runs commands and `deliveries get` (after add_report_commands).
+void add_job_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
 /// Registers runs, deliveries and stories commands.
 void add_report_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
 

@@ -92,6 +92,7 @@ int run_main(int argc, char** argv) {
   add_org_token_commands(root, common, action);
   add_admin_commands(root, common, action);
   add_report_commands(root, common, action);
+  add_job_commands(root, common, action);
 
   try {
     root.parse(argc, argv);
