@@ -26,6 +26,7 @@
 
 #include "admin/admin_service.hpp"
 #include "api/admin_routes.hpp"
+#include "api/job_routes.hpp"
 #include "auth/secret_box.hpp"
 #include "http/router.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -141,6 +142,8 @@ class OpenApiTest : public ::testing::Test {
     store_ = std::move(*opened);
     admin_ = std::make_unique<admin::AdminService>(*store_, box_, clock_);
     add_admin_routes(router_, *admin_, pool_);
+    jobs_ = std::make_unique<pipeline::JobService>(*store_, box_, clock_);
+    add_job_routes(router_, *admin_, *jobs_, nullptr, pool_);
 
     boost::system::error_code ec;
     doc_ = json::parse(openapi_document(), ec);
@@ -150,6 +153,7 @@ class OpenApiTest : public ::testing::Test {
 
   void TearDown() override {
     pool_.join();
+    jobs_.reset();
     admin_.reset();
     store_.reset();
     std::error_code ec;
@@ -239,6 +243,7 @@ class OpenApiTest : public ::testing::Test {
   auth::SecretBox box_ = auth::SecretBox::from_key(std::string(32, 'k'));
   std::unique_ptr<store::sqlite::SqliteStore> store_;
   std::unique_ptr<admin::AdminService> admin_;
+  std::unique_ptr<pipeline::JobService> jobs_;
   asio::io_context ioc_;
   asio::thread_pool pool_{1};
   http::Router router_;
@@ -287,6 +292,7 @@ TEST_F(OpenApiTest, EveryPathParameterIsDeclaredUnderItsTemplateName) {
 }
 
 TEST_F(OpenApiTest, ListOperationsTakeLimitAndCursor) {
+  // Filters (e.g. of runs) may come on top of the page parameters.
   for (const auto& [path, item] : doc_.at("paths").as_object()) {
     const auto* get = item.as_object().if_contains("get");
     if (get == nullptr) continue;
@@ -299,7 +305,7 @@ TEST_F(OpenApiTest, ListOperationsTakeLimitAndCursor) {
       ASSERT_NE(param, nullptr) << std::string(path);
       if (is_str(param->at("in"), "query")) query.emplace(param->at("name").as_string());
     }
-    EXPECT_EQ(query, (std::set<std::string>{"limit", "cursor"})) << std::string(path);
+    EXPECT_TRUE(query.contains("limit") && query.contains("cursor")) << std::string(path);
   }
 }
 
