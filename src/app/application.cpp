@@ -28,6 +28,7 @@
 #include "pipeline/delivery_processor.hpp"
 #include "pipeline/ingest.hpp"
 #include "pipeline/job_dispatch.hpp"
+#include "pipeline/job_http_executor.hpp"
 #include "pipeline/job_runner.hpp"
 #include "pipeline/job_service.hpp"
 #include "pipeline/org_directory.hpp"
@@ -143,7 +144,7 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
   pipeline::JobRunnerOptions runner_options;
   runner_options.threads = static_cast<unsigned>(config_.runner_threads);
   runner_options.command_timeout = std::chrono::milliseconds(config_.job_timeout_ms);
-  pipeline::JobRunner runner(*store_, clock, paths, box_.get(), pipeline::HttpActionExecutor{},
+  pipeline::JobRunner runner(*store_, clock, paths, box_.get(), pipeline::make_http_executor(clock),
                              runner_options);
   runner.set_on_run_finished(
       [&pipeline_metrics](std::string_view status) { pipeline_metrics.count_run(status); });

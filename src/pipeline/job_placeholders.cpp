@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "connectors/template_expansion.hpp"
+
 namespace cb::pipeline {
 
 const std::vector<std::string_view>& job_placeholder_names() {
@@ -88,16 +90,12 @@ std::vector<std::pair<std::string, std::string>> run_environment(
 }
 
 Result<void> check_template(std::string_view field, std::string_view tmpl) {
+  auto used = connectors::template_placeholders(tmpl);
+  if (!used) {
+    return fail(ErrorCode::invalid_argument, std::string(field) + ": " + used.error().message);
+  }
   const auto& names = job_placeholder_names();
-  std::size_t pos = 0;
-  while ((pos = tmpl.find("{{", pos)) != std::string_view::npos) {
-    const auto end = tmpl.find("}}", pos + 2);
-    if (end == std::string_view::npos) {
-      return fail(ErrorCode::invalid_argument, std::string(field) + ": unclosed {{");
-    }
-    std::string_view name = tmpl.substr(pos + 2, end - pos - 2);
-    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
-    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+  for (const auto& name : *used) {
     if (std::find(names.begin(), names.end(), name) == names.end()) {
       std::string known;
       for (const auto n : names) {
@@ -105,9 +103,8 @@ Result<void> check_template(std::string_view field, std::string_view tmpl) {
         known += n;
       }
       return fail(ErrorCode::invalid_argument, std::string(field) + ": unknown placeholder {{" +
-                                                   std::string(name) + "}} (known: " + known + ")");
+                                                   name + "}} (known: " + known + ")");
     }
-    pos = end + 2;
   }
   return {};
 }

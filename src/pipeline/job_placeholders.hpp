@@ -35,7 +35,8 @@ using PlaceholderValues = std::map<std::string, std::string, std::less<>>;
     const store::JobRunRecord& run, const std::filesystem::path& payload_file);
 
 /// Checks that every {{placeholder}} of `tmpl` is known. Errors: invalid_argument
-/// "<field>: unknown placeholder {{name}} (known: ...)" or "<field>: unclosed {{".
+/// "<field>: unknown placeholder {{name}} (known: ...)", or the syntax error of
+/// connectors::template_placeholders (unclosed "{{", empty name, ...) after "<field>: ".
 [[nodiscard]] Result<void> check_template(std::string_view field, std::string_view tmpl);
 
 }  // namespace cb::pipeline

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <fstream>
 
+#include "connectors/http_action.hpp"
 #include "core/branch_rules.hpp"
 #include "pipeline/job_matcher.hpp"
 #include "pipeline/job_placeholders.hpp"
@@ -287,6 +288,23 @@ Result<void> JobService::apply(const store::OrgRecord& org, const JobInput& in,
                                            h.base_backoff_ms, 86'400'000);
         !r) {
       return r;
+    }
+    {
+      // The connector's own check (RFC 9110 tokens, URL scheme, template syntax, limits).
+      connectors::HttpActionSpec spec;
+      spec.method = h.method;
+      spec.url_template = h.url_template;
+      if (h.headers) spec.headers = *h.headers;
+      spec.body_template = h.body_template;
+      spec.timeout = std::chrono::milliseconds(h.timeout_ms);
+      spec.max_attempts = h.max_attempts;
+      spec.base_backoff = std::chrono::milliseconds(h.base_backoff_ms);
+      spec.max_backoff = std::chrono::milliseconds(h.max_backoff_ms);
+      std::vector<std::string> known;
+      for (const auto n : job_placeholder_names()) known.emplace_back(n);
+      if (auto r = connectors::validate_http_action(spec, known); !r) {
+        return fail(ErrorCode::invalid_argument, "http: " + r.error().message);
+      }
     }
     store::JobHttpAction action;
     action.method = h.method;

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "harness.hpp"
+#include "http_stub.hpp"
 
 namespace cbtest {
 namespace {
@@ -502,6 +503,55 @@ TEST_F(JobEventsTest, CliManagesJobsAndRuns) {
   const auto delivery = json::parse(cli_ok({"deliveries", "get", id, "--json"}));
   EXPECT_EQ(delivery.at("runs").as_array().size(), 2u);
   EXPECT_EQ(cli_json({"runs", "list", "--since", "2999-01-01T00:00:00Z"}).size(), 0u);
+}
+
+TEST_F(JobEventsTest, HttpActionCallsTheCiWithTheTemplatesAndRetriesA503) {
+  add_fixture_repo((tmp_ / "no-such-repo.git").string());
+  api_token_ = create_token("acme", "automation", "api");
+  HttpStub jenkins;
+  jenkins.enqueue({.status = 503});
+  jenkins.enqueue({.status = 201, .body = "queued"});
+  ASSERT_TRUE(start_server());
+  const std::string secret = "Basic amVua2luczpzM2NyZXQ=";
+  json::object job{
+      {"name", "jenkins"},
+      {"repository", "NWA/flight-planner"},
+      {"branches", "main"},
+      {"events", json::array{"pr:opened"}},
+      {"http",
+       json::object{
+           {"url", jenkins.url("/job/fp/buildWithParameters?BRANCH={{pull_request.source_branch}}"
+                               "&PR={{pull_request.id}}")},
+           {"headers",
+            json::object{{"Authorization", secret}, {"Content-Type", "application/json"}}},
+           {"body", R"({"to":"{{to_hash}}","title":"{{pull_request.title}}"})"},
+           {"base_backoff_ms", 10},
+           {"max_backoff_ms", 20}}}};
+  const auto created = api("POST", "/jobs", json::serialize(job));
+  ASSERT_EQ(created.status, 201) << created.describe();
+  EXPECT_TRUE(LacksSecret(created.body, "amVua2luczpzM2NyZXQ="));
+
+  const auto r = send_fixture("pr_opened");
+  ASSERT_EQ(r.status, 202);
+  const std::string id = str(r.json(), "delivery_id");
+  const auto list = wait_runs_settled(id);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(str(list[0], "status"), "succeeded") << json::serialize(list[0]);
+  EXPECT_EQ(list[0].at("exit_code").as_int64(), 201);
+  ASSERT_EQ(jenkins.request_count(), 2u);
+  const auto sent = jenkins.requests()[1];
+  EXPECT_EQ(sent.method, "POST");
+  EXPECT_EQ(sent.target,
+            "/job/fp/buildWithParameters?BRANCH=feature%2FNWA-540-holding-entry&PR=63");
+  EXPECT_EQ(sent.header("Authorization"), std::optional<std::string>(secret));
+  EXPECT_EQ(sent.body,
+            R"({"to":"d0714c487a4dc00f14c34257aa83bd18123e07d3","title":"NWA-540 Holding pattern )"
+            R"(entry calculator"})");
+  const auto log = api("GET", "/runs/" + std::to_string(list[0].at("id").as_int64()) + "/log");
+  EXPECT_EQ(log.status, 200);
+  EXPECT_TRUE(Contains(log.body, "503"));
+  EXPECT_TRUE(LacksSecret(log.body, "amVua2luczpzM2NyZXQ="));
+  EXPECT_TRUE(LacksSecret(server_->stderr_text(), "amVua2luczpzM2NyZXQ="));
 }
 
 }  // namespace
