@@ -534,6 +534,7 @@ TEST_F(JobEventsTest, HttpActionCallsTheCiWithTheTemplatesAndRetriesA503) {
   const auto r = send_fixture("pr_opened");
   ASSERT_EQ(r.status, 202);
   const std::string id = str(r.json(), "delivery_id");
+  EXPECT_EQ(str(wait_processed(id), "status"), "done");
   const auto list = wait_runs_settled(id);
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(str(list[0], "status"), "succeeded") << json::serialize(list[0]);
