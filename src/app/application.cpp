@@ -16,6 +16,7 @@
 #include "admin/token_use_flusher.hpp"
 #include "api/admin_routes.hpp"
 #include "api/error_mapping.hpp"
+#include "api/job_routes.hpp"
 #include "api/metrics_routes.hpp"
 #include "api/story_routes.hpp"
 #include "api/smart_commit_routes.hpp"
@@ -30,6 +31,9 @@
 #include "pipeline/delivery_processor.hpp"
 #include "pipeline/ingest.hpp"
 #include "pipeline/job_dispatch.hpp"
+#include "pipeline/job_http_executor.hpp"
+#include "pipeline/job_runner.hpp"
+#include "pipeline/job_service.hpp"
 #include "pipeline/org_directory.hpp"
 #include "pipeline/org_pattern_cache.hpp"
 #include "pipeline/pipeline_metrics.hpp"
@@ -95,6 +99,13 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
     return 1;
   }
 
+  if (auto runs = store_->recover_runs(clock.now_ms()); !runs) {
+    spdlog::error("recovery of job runs failed: {}", runs.error().detail);
+    return 1;
+  } else if (runs->interrupted > 0) {
+    spdlog::info("{} job runs left running by the previous run are interrupted ({} re-queued)",
+                 runs->interrupted, runs->requeued);
+  }
   if (auto requeued = store_->recover_after_restart(clock.now_ms()); !requeued) {
     spdlog::error("recovery failed: {}", requeued.error().detail);
     return 1;
@@ -128,11 +139,15 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
   admin::AdminService admin_service(*store_, *box_, clock);
   admin::TokenUseFlusher token_uses(admin_service, *store_, std::chrono::seconds(2));
   ingest.on_token_used([&admin_service](std::int64_t id) { admin_service.record_token_use(id); });
-  std::atomic<bool> stopping{false};
-  pipeline::JobDispatch jobs(*store_, clock, paths,
-                             std::chrono::milliseconds(config_.job_timeout_ms), &stopping);
-  jobs.set_on_run_finished(
+  pipeline::JobRunnerOptions runner_options;
+  runner_options.threads = static_cast<unsigned>(config_.runner_threads);
+  runner_options.command_timeout = std::chrono::milliseconds(config_.job_timeout_ms);
+  pipeline::JobRunner runner(*store_, clock, paths, box_.get(), pipeline::make_http_executor(clock),
+                             runner_options);
+  runner.set_on_run_finished(
       [&pipeline_metrics](std::string_view status) { pipeline_metrics.count_run(status); });
+  pipeline::JobDispatch jobs(*store_, clock, paths);
+  jobs.set_on_runs_queued([&runner] { runner.notify(); });
   pipeline::OrgPatternCache patterns(*store_);  // each org's smart-commit patterns, compiled once
   pipeline::CommitSync sync(*store_, clock, paths, patterns, box_.get());
   pipeline::DeliveryProcessor processor(*store_, jobs, sync);
@@ -161,6 +176,8 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
   std::string public_base_url = config_.effective_public_url();  // final once the port is bound
   api::add_repository_routes(router, admin_service, repository_service, admin_pool,
                              [&public_base_url] { return public_base_url; });
+  pipeline::JobService job_service(*store_, *box_, clock);
+  api::add_job_routes(router, admin_service, job_service, &runner, admin_pool);
 
   asio::io_context ioc(static_cast<int>(config_.threads));
   http::ServerOptions options;
@@ -180,6 +197,7 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
     return 1;
   }
   worker.start();
+  runner.start();
   probe.start();
 
   Config shown = config_;
@@ -227,8 +245,8 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
   ioc.run();
   for (auto& t : threads) t.join();
 
-  stopping.store(true);  // stops a running job command (its run becomes interrupted)
   worker.stop();
+  runner.stop();  // stops running actions (their runs become interrupted)
   probe.stop();
   admin_pool.join();
   token_uses.stop();

@@ -142,6 +142,10 @@ std::vector<Setting> settings() {
        [](Config& c, const std::string& v) {
          return assign_int(c.job_timeout_ms, v, "worker.job_timeout_ms", 100, 7 * kMaxMs);
        }},
+      {"jobs", "runner_threads", K::integer,
+       [](Config& c, const std::string& v) {
+         return assign_int(c.runner_threads, v, "jobs.runner_threads", 1, 64);
+       }},
       {"log", "level", K::text,
        [](Config& c, const std::string& v) -> Result<void> {
          static constexpr std::string_view kLevels[] = {"trace", "debug", "info",

@@ -42,6 +42,8 @@ struct Config {
   int max_attempts = 5;
   std::int64_t retry_backoff_ms = 2000;
   std::int64_t job_timeout_ms = 3'600'000;
+  // [jobs]
+  int runner_threads = 4;  ///< threads running job actions
   // [log]
   std::string log_level = "info";
   bool log_json = false;

@@ -35,9 +35,9 @@ int report(const Error& error);
 void add_org_token_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
 /// Registers the repo commands (repo_commands.cpp). Each sets `action` when chosen.
 void add_repo_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
-/// Registers job commands. Each sets `action` when chosen.
-void add_admin_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
-/// Registers runs and deliveries commands.
+/// Registers job and runs commands and `deliveries get` (after add_report_commands).
+void add_job_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
+/// Registers deliveries commands.
 void add_report_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
 /// Registers stories (show, list) and commits (stories) commands.
 void add_story_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);

@@ -18,10 +18,16 @@ struct DeliveryQuery {
   std::optional<std::int64_t> before_seq;  ///< cursor: only deliveries with seq < before_seq
 };
 
-/// Filter and page for job run lists (newest first).
+/// Filter and page for job run lists (newest first). Times are created_at, in ms, UTC.
 struct RunQuery {
   std::optional<std::int64_t> org_id;
   std::optional<std::string> delivery_id;
+  std::optional<std::int64_t> job_id;
+  std::optional<std::string> job_name;  ///< exact job name (any repository of the org)
+  std::optional<std::string> status;
+  std::optional<std::string> branch;
+  std::optional<UnixMillis> since;  ///< created_at >= since
+  std::optional<UnixMillis> until;  ///< created_at < until
   std::size_t limit = 50;
   std::optional<std::int64_t> before_id;
 };
@@ -35,6 +41,17 @@ struct StoryLinkQuery {
   std::size_t limit = 50;
   std::optional<UnixMillis> before_authored_at_ms;  ///< set together with before_id
   std::optional<std::int64_t> before_id;
+/// One run a delivery asked for, as create_job_runs() reports it.
+struct CreatedRun {
+  JobRunRecord run;  ///< the stored run (the existing one when not created now)
+  bool created = false;
+  std::vector<std::int64_t> superseded;  ///< older queued runs this one superseded
+};
+
+/// What recover_runs() did after a restart.
+struct RunRecovery {
+  int interrupted = 0;  ///< runs found running, now interrupted
+  int requeued = 0;     ///< new queued runs for jobs with requeue_interrupted
 };
 
 /// Durable state of commitbridge. Every method is thread-safe. Errors: store_unavailable when the
@@ -168,17 +185,57 @@ class Store {
   /// Number of deliveries in queued or processing state.
   [[nodiscard]] virtual Result<std::int64_t> pending_deliveries() = 0;
 
-  // Job runs.
-  /// Inserts a queued run unless one exists for job × delivery × ref; returns the run and
-  /// whether it was created now.
+  // Jobs and runs (see also create_job and list_jobs above).
+  /// The org's jobs by ascending id, one page.
+  [[nodiscard]] virtual Result<std::vector<JobRecord>> list_org_jobs(std::int64_t org_id,
+                                                                     const PageQuery& page) = 0;
+  /// The job with this id; nullopt when absent.
+  [[nodiscard]] virtual Result<std::optional<JobRecord>> get_job(std::int64_t job_id) = 0;
+  /// Replaces every field of job `job.id` but org, repository and created_at (updated_at from
+  /// the record). Errors: not_found, conflict (name taken in the repository).
+  [[nodiscard]] virtual Result<JobRecord> update_job(const JobRecord& job) = 0;
+  /// Deletes a job and its runs. not_found when absent.
+  [[nodiscard]] virtual Result<void> delete_job(std::int64_t job_id) = 0;
+
+  /// Inserts a queued run (attempt 0) unless one exists for job × delivery × ref; returns the
+  /// run and whether it was created now.
   [[nodiscard]] virtual Result<std::pair<JobRunRecord, bool>> create_job_run(
       const JobRunRecord& run) = 0;
+  /// create_job_run for every element, in one transaction, in order. A run created now for a
+  /// job with supersede on marks the job's older queued runs of the same ref superseded (with
+  /// superseded_by and finished_at = now).
+  [[nodiscard]] virtual Result<std::vector<CreatedRun>> create_job_runs(
+      const std::vector<JobRunRecord>& runs, UnixMillis now) = 0;
+  /// Claims the oldest queued run whose job has fewer running runs than its max_concurrent
+  /// (status -> running, started_at = now, log_path set by `log_path_of(run id)`); nullopt
+  /// when none may start.
+  [[nodiscard]] virtual Result<std::optional<JobRunRecord>> claim_next_run(
+      UnixMillis now, const std::function<std::string(std::int64_t)>& log_path_of) = 0;
   [[nodiscard]] virtual Result<void> mark_run_started(std::int64_t run_id, UnixMillis now,
                                                       const std::string& log_path) = 0;
+  /// Records the end of a run.
   [[nodiscard]] virtual Result<void> finish_run(std::int64_t run_id, std::string_view status,
                                                 std::optional<int> exit_code, UnixMillis now,
                                                 const std::string& output_tail) = 0;
+  /// Sets the human-readable reason of a run's status (e.g. why it failed to start).
+  [[nodiscard]] virtual Result<void> set_run_reason(std::int64_t run_id,
+                                                    const std::string& reason) = 0;
   [[nodiscard]] virtual Result<std::vector<JobRunRecord>> list_runs(const RunQuery& q) = 0;
+  /// The run with this id; nullopt when absent.
+  [[nodiscard]] virtual Result<std::optional<JobRunRecord>> get_run(std::int64_t run_id) = 0;
+  /// Cancels a run: a queued run becomes cancelled at once; a running one gets cancel_requested
+  /// (the runner stops its action and records cancelled). Returns the run after the change.
+  /// Errors: not_found, conflict when the run has already finished.
+  [[nodiscard]] virtual Result<JobRunRecord> cancel_run(std::int64_t run_id, UnixMillis now,
+                                                        const std::string& reason) = 0;
+  /// Ids of running runs whose cancellation was requested.
+  [[nodiscard]] virtual Result<std::vector<std::int64_t>> cancel_requested_runs() = 0;
+  /// Queues a new run with the same job, delivery, ref and hashes as `run_id`, the next attempt
+  /// number and rerun_of = run_id. Errors: not_found.
+  [[nodiscard]] virtual Result<JobRunRecord> rerun(std::int64_t run_id, UnixMillis now) = 0;
+  /// After a crash: runs left running become interrupted; for jobs with requeue_interrupted a
+  /// new queued run (next attempt, rerun_of = the interrupted run) is created. One transaction.
+  [[nodiscard]] virtual Result<RunRecovery> recover_runs(UnixMillis now) = 0;
 
   // Stories.
   /// Links a commit to a story (unique per org × story × commit) and records the sighting

@@ -840,6 +840,26 @@ json::value IntegrationTest::delivery(const std::string& delivery_id) {
   return nullptr;
 }
 
+json::array IntegrationTest::wait_runs_settled(const std::string& delivery_id,
+                                               std::chrono::milliseconds deadline) {
+  json::array last;
+  const bool ok = wait_until(
+      [&] {
+        last = runs(delivery_id);
+        for (const auto& r : last) {
+          const std::string status = str(r, "status");
+          if (status == "queued" || status == "running") return false;
+        }
+        return true;
+      },
+      deadline, 40ms);
+  if (!ok) {
+    ADD_FAILURE() << "runs of delivery '" << delivery_id
+                  << "' still queued or running; last seen: " << json::serialize(last);
+  }
+  return last;
+}
+
 json::value IntegrationTest::wait_processed(const std::string& delivery_id,
                                             std::chrono::milliseconds deadline) {
   json::value last;

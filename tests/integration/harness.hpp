@@ -288,6 +288,12 @@ class IntegrationTest : public ::testing::Test {
   boost::json::value wait_processed(const std::string& delivery_id,
                                     std::chrono::milliseconds deadline = 15s);
 
+  /// Waits until no run of the delivery (of every delivery when empty) is queued or running;
+  /// returns the runs (newest first) as `runs list --json` prints them (a test failure on
+  /// timeout).
+  boost::json::array wait_runs_settled(const std::string& delivery_id = "",
+                                       std::chrono::milliseconds deadline = 15s);
+
   /// Starts the server with `env` added to its environment (a failure aborts the test through
   /// the returned AssertionResult).
   ::testing::AssertionResult start_server(Env env = {});

@@ -32,23 +32,6 @@ std::vector<Header> headers_from_json(const std::string& text) {
   return out;
 }
 
-std::string argv_to_json(const std::vector<std::string>& argv) {
-  json::array a;
-  for (const auto& s : argv) a.push_back(json::string(s));
-  return json::serialize(a);
-}
-
-std::vector<std::string> argv_from_json(const std::string& text) {
-  std::vector<std::string> out;
-  boost::system::error_code ec;
-  auto v = json::parse(text, ec);
-  if (ec || !v.is_array()) return out;
-  for (const auto& item : v.as_array()) {
-    if (item.is_string()) out.emplace_back(item.as_string());
-  }
-  return out;
-}
-
 /// Steps `s` to the end and reads every row with `read` (a function of `const Statement&`).
 template <class T, class Read>
 Result<std::vector<T>> collect_rows(Statement& s, Read&& read) {
@@ -112,36 +95,6 @@ DeliveryRecord read_delivery(const Statement& s) {
   return d;
 }
 
-constexpr std::string_view kRunColumns =
-    "r.id, r.job_id, j.name, o.name, repo.project_key || '/' || repo.slug, r.delivery_id, "
-    "r.ref_id, r.branch, r.from_hash, r.to_hash, r.status, r.exit_code, r.created_at_ms, "
-    "r.started_at_ms, r.finished_at_ms, r.output_tail, r.log_path";
-constexpr std::string_view kRunJoins =
-    " FROM job_runs r JOIN jobs j ON j.id = r.job_id JOIN orgs o ON o.id = j.org_id "
-    "JOIN repositories repo ON repo.id = j.repository_id";
-
-JobRunRecord read_run(const Statement& s) {
-  JobRunRecord r;
-  r.id = s.int64(0);
-  r.job_id = s.int64(1);
-  r.job_name = s.text(2);
-  r.org_name = s.text(3);
-  r.repository = s.text(4);
-  r.delivery_id = s.text(5);
-  r.ref_id = s.text(6);
-  r.branch = s.text(7);
-  r.from_hash = s.text(8);
-  r.to_hash = s.text(9);
-  r.status = s.text(10);
-  if (auto c = s.optional_int64(11)) r.exit_code = static_cast<int>(*c);
-  r.created_at_ms = s.int64(12);
-  r.started_at_ms = s.optional_int64(13);
-  r.finished_at_ms = s.optional_int64(14);
-  r.output_tail = s.text(15);
-  r.log_path = s.text(16);
-  return r;
-}
-
 #define CB_TRY_ASSIGN(var, expr)                                   \
   auto var##_result = (expr);                                      \
   if (!var##_result) return std::unexpected(var##_result.error()); \
@@ -159,6 +112,7 @@ Result<void> migrate(Connection& db) {
   CB_TRY_ASSIGN(version_stmt, db.prepare("PRAGMA user_version"));
   CB_TRY_ASSIGN(has_row, version_stmt.step());
   const std::int64_t current = has_row ? version_stmt.int64(0) : 0;
+  version_stmt.reset();  // an active statement would make DROP TABLE in a migration fail
   for (const auto& m : embedded_migrations()) {
     if (m.version <= current) continue;
     CB_TRY(db.exec("BEGIN IMMEDIATE"));
@@ -396,53 +350,6 @@ Result<TokenRecord> SqliteStore::revoke_token(std::int64_t org_id, const std::st
   return read_token(s);
 }
 
-Result<JobRecord> SqliteStore::create_job(const JobRecord& job) {
-  std::lock_guard lock(main_mutex_);
-  CB_TRY_ASSIGN(s, main_.prepare("INSERT INTO jobs (org_id, repository_id, name, branches, "
-                                 "argv_json, enabled, created_at_ms) VALUES (?,?,?,?,?,?,?)"));
-  s.bind(1, job.org_id)
-      .bind(2, job.repository_id)
-      .bind(3, job.name)
-      .bind(4, job.branches)
-      .bind(5, argv_to_json(job.argv))
-      .bind(6, job.enabled ? 1 : 0)
-      .bind(7, job.created_at_ms);
-  if (auto r = s.run(); !r) {
-    if (r.error().code == ErrorCode::conflict) {
-      return fail(ErrorCode::conflict,
-                  "a job named '" + job.name + "' already exists for this repository");
-    }
-    return std::unexpected(r.error());
-  }
-  JobRecord out = job;
-  out.id = main_.last_insert_rowid();
-  return out;
-}
-
-Result<std::vector<JobRecord>> SqliteStore::list_jobs(std::int64_t repository_id) {
-  std::lock_guard lock(main_mutex_);
-  CB_TRY_ASSIGN(s, main_.prepare("SELECT id, org_id, repository_id, name, branches, argv_json, "
-                                 "enabled, created_at_ms FROM jobs WHERE repository_id = ? "
-                                 "ORDER BY name"));
-  s.bind(1, repository_id);
-  std::vector<JobRecord> out;
-  while (true) {
-    CB_TRY_ASSIGN(row, s.step());
-    if (!row) break;
-    JobRecord j;
-    j.id = s.int64(0);
-    j.org_id = s.int64(1);
-    j.repository_id = s.int64(2);
-    j.name = s.text(3);
-    j.branches = s.text(4);
-    j.argv = argv_from_json(s.text(5));
-    j.enabled = s.int64(6) != 0;
-    j.created_at_ms = s.int64(7);
-    out.push_back(std::move(j));
-  }
-  return out;
-}
-
 Result<std::optional<DeliveryRecord>> SqliteStore::claim_next_delivery(UnixMillis now) {
   std::lock_guard lock(main_mutex_);
   CB_TRY(main_.exec("BEGIN IMMEDIATE"));
@@ -538,71 +445,6 @@ Result<std::int64_t> SqliteStore::pending_deliveries() {
                                  "'processing')"));
   CB_TRY_ASSIGN(row, s.step());
   return row ? s.int64(0) : 0;
-}
-
-Result<std::pair<JobRunRecord, bool>> SqliteStore::create_job_run(const JobRunRecord& run) {
-  std::lock_guard lock(main_mutex_);
-  CB_TRY_ASSIGN(s, main_.prepare("INSERT INTO job_runs (job_id, delivery_id, ref_id, branch, "
-                                 "from_hash, to_hash, status, created_at_ms) VALUES "
-                                 "(?,?,?,?,?,?,?,?) ON CONFLICT (job_id, delivery_id, ref_id) "
-                                 "DO NOTHING"));
-  s.bind(1, run.job_id)
-      .bind(2, run.delivery_id)
-      .bind(3, run.ref_id)
-      .bind(4, run.branch)
-      .bind(5, run.from_hash)
-      .bind(6, run.to_hash)
-      .bind(7, run.status)
-      .bind(8, run.created_at_ms);
-  CB_TRY(s.run());
-  const bool created = main_.changes() == 1;
-  CB_TRY_ASSIGN(q, main_.prepare("SELECT " + std::string(kRunColumns) + std::string(kRunJoins) +
-                                 " WHERE r.job_id = ? AND r.delivery_id = ? AND r.ref_id = ?"));
-  q.bind(1, run.job_id).bind(2, run.delivery_id).bind(3, run.ref_id);
-  CB_TRY_ASSIGN(row, q.step());
-  if (!row) return fail(ErrorCode::internal, "job run vanished after insert");
-  return std::pair<JobRunRecord, bool>{read_run(q), created};
-}
-
-Result<void> SqliteStore::mark_run_started(std::int64_t run_id, UnixMillis now,
-                                           const std::string& log_path) {
-  std::lock_guard lock(main_mutex_);
-  CB_TRY_ASSIGN(s, main_.prepare("UPDATE job_runs SET status = 'running', started_at_ms = ?, "
-                                 "log_path = ? WHERE id = ?"));
-  s.bind(1, now).bind(2, log_path).bind(3, run_id);
-  return s.run();
-}
-
-Result<void> SqliteStore::finish_run(std::int64_t run_id, std::string_view status,
-                                     std::optional<int> exit_code, UnixMillis now,
-                                     const std::string& output_tail) {
-  std::lock_guard lock(main_mutex_);
-  CB_TRY_ASSIGN(s, main_.prepare("UPDATE job_runs SET status = ?, exit_code = ?, finished_at_ms = "
-                                 "?, output_tail = ? WHERE id = ?"));
-  s.bind(1, status);
-  if (exit_code) {
-    s.bind(2, *exit_code);
-  } else {
-    s.bind_null(2);
-  }
-  s.bind(3, now).bind(4, output_tail).bind(5, run_id);
-  return s.run();
-}
-
-Result<std::vector<JobRunRecord>> SqliteStore::list_runs(const RunQuery& q) {
-  std::lock_guard lock(main_mutex_);
-  CB_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kRunColumns) + std::string(kRunJoins) +
-                                 " WHERE (?1 IS NULL OR j.org_id = ?1) AND (?2 IS NULL OR "
-                                 "r.delivery_id = ?2) AND (?3 IS NULL OR r.id < ?3) ORDER BY "
-                                 "r.id DESC LIMIT ?4"));
-  s.bind(1, q.org_id);
-  if (q.delivery_id) {
-    s.bind(2, *q.delivery_id);
-  } else {
-    s.bind_null(2);
-  }
-  s.bind(3, q.before_id).bind(4, static_cast<std::int64_t>(q.limit));
-  return collect_rows<JobRunRecord>(s, read_run);
 }
 
 template <class T, class F>
@@ -903,6 +745,8 @@ Result<std::size_t> SqliteStore::rewrap_secrets(
     }
     CB_TRY_ASSIGN(repositories, rewrap_repository_secrets(rewrap));
     count += repositories;
+    CB_TRY_ASSIGN(job_secrets, rewrap_job_secrets(rewrap));  // sqlite_store_jobs.cpp
+    count += job_secrets;
     CB_TRY_ASSIGN(m, main_.prepare("INSERT INTO meta (key, value) VALUES ('key_fingerprint', ?) ON "
                                    "CONFLICT (key) DO UPDATE SET value = excluded.value"));
     m.bind(1, key_fingerprint);

@@ -79,6 +79,10 @@ class SqliteStore final : public Store {
   Result<std::int64_t> delete_repository(std::int64_t org_id, std::int64_t repository_id) override;
   Result<JobRecord> create_job(const JobRecord& job) override;
   Result<std::vector<JobRecord>> list_jobs(std::int64_t repository_id) override;
+  Result<std::vector<JobRecord>> list_org_jobs(std::int64_t org_id, const PageQuery& page) override;
+  Result<std::optional<JobRecord>> get_job(std::int64_t job_id) override;
+  Result<JobRecord> update_job(const JobRecord& job) override;
+  Result<void> delete_job(std::int64_t job_id) override;
   void persist_delivery(NewDelivery delivery,
                         std::function<void(Result<PersistOutcome>)> done) override;
   Result<std::optional<DeliveryRecord>> claim_next_delivery(UnixMillis now) override;
@@ -90,13 +94,24 @@ class SqliteStore final : public Store {
   Result<std::optional<DeliveryRecord>> get_delivery(const std::string& delivery_id) override;
   Result<std::int64_t> pending_deliveries() override;
   Result<std::pair<JobRunRecord, bool>> create_job_run(const JobRunRecord& run) override;
+  Result<std::vector<CreatedRun>> create_job_runs(const std::vector<JobRunRecord>& runs,
+                                                  UnixMillis now) override;
+  Result<std::optional<JobRunRecord>> claim_next_run(
+      UnixMillis now, const std::function<std::string(std::int64_t)>& log_path_of) override;
   Result<void> mark_run_started(std::int64_t run_id, UnixMillis now,
                                 const std::string& log_path) override;
   Result<void> finish_run(std::int64_t run_id, std::string_view status,
                           std::optional<int> exit_code, UnixMillis now,
                           const std::string& output_tail) override;
+  Result<void> set_run_reason(std::int64_t run_id, const std::string& reason) override;
   Result<std::vector<JobRunRecord>> list_runs(const RunQuery& q) override;
   // Stories (sqlite_store_stories.cpp).
+  Result<std::optional<JobRunRecord>> get_run(std::int64_t run_id) override;
+  Result<JobRunRecord> cancel_run(std::int64_t run_id, UnixMillis now,
+                                  const std::string& reason) override;
+  Result<std::vector<std::int64_t>> cancel_requested_runs() override;
+  Result<JobRunRecord> rerun(std::int64_t run_id, UnixMillis now) override;
+  Result<RunRecovery> recover_runs(UnixMillis now) override;
   Result<bool> link_story(std::int64_t org_id, std::int64_t repository_id,
                           const StoryCommit& commit, const std::string& branch,
                           const std::string& delivery_id, UnixMillis now) override;
@@ -150,6 +165,8 @@ class SqliteStore final : public Store {
   Result<std::vector<StoryLinkRecord>> read_story_links(Statement& s);
   /// Re-seals the repository credential secrets inside rewrap_secrets' transaction (lock held).
   Result<std::size_t> rewrap_repository_secrets(
+  /// Re-seals the sealed header values of HTTP actions (main_mutex_ held, in a transaction).
+  Result<std::size_t> rewrap_job_secrets(
       const std::function<Result<std::string>(const std::string&, const std::string&)>& rewrap);
 
   WriterOptions options_;

@@ -30,6 +30,7 @@
 #include "api/story_routes.hpp"
 #include "api/smart_commit_routes.hpp"
 #include "api/repository_routes.hpp"
+#include "api/job_routes.hpp"
 #include "auth/secret_box.hpp"
 #include "http/router.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -152,6 +153,8 @@ class OpenApiTest : public ::testing::Test {
     repositories_ = std::make_unique<admin::RepositoryService>(*store_, box_, clock_);
     add_repository_routes(router_, *admin_, *repositories_, pool_,
                           [] { return std::string("http://127.0.0.1:8080"); });
+    jobs_ = std::make_unique<pipeline::JobService>(*store_, box_, clock_);
+    add_job_routes(router_, *admin_, *jobs_, nullptr, pool_);
 
     boost::system::error_code ec;
     doc_ = json::parse(openapi_document(), ec);
@@ -164,6 +167,7 @@ class OpenApiTest : public ::testing::Test {
     stories_.reset();
     smart_commits_.reset();
     repositories_.reset();
+    jobs_.reset();
     admin_.reset();
     store_.reset();
     std::error_code ec;
@@ -256,6 +260,7 @@ class OpenApiTest : public ::testing::Test {
   std::unique_ptr<admin::StoryService> stories_;
   std::unique_ptr<admin::SmartCommitService> smart_commits_;
   std::unique_ptr<admin::RepositoryService> repositories_;
+  std::unique_ptr<pipeline::JobService> jobs_;
   asio::io_context ioc_;
   asio::thread_pool pool_{1};
   http::Router router_;
@@ -304,6 +309,7 @@ TEST_F(OpenApiTest, EveryPathParameterIsDeclaredUnderItsTemplateName) {
 }
 
 TEST_F(OpenApiTest, ListOperationsTakeLimitAndCursor) {
+  // Filters (e.g. of runs) may come on top of the page parameters.
   for (const auto& [path, item] : doc_.at("paths").as_object()) {
     const auto* get = item.as_object().if_contains("get");
     if (get == nullptr) continue;
@@ -316,7 +322,7 @@ TEST_F(OpenApiTest, ListOperationsTakeLimitAndCursor) {
       ASSERT_NE(param, nullptr) << std::string(path);
       if (is_str(param->at("in"), "query")) query.emplace(param->at("name").as_string());
     }
-    EXPECT_EQ(query, (std::set<std::string>{"limit", "cursor"})) << std::string(path);
+    EXPECT_TRUE(query.contains("limit") && query.contains("cursor")) << std::string(path);
   }
 }
 
