@@ -8,7 +8,6 @@
 
 #include "admin/json_views.hpp"
 #include "api/admin_handler.hpp"
-#include "api/admin_call.hpp"
 #include "api/error_mapping.hpp"
 #include "auth/token_format.hpp"
 

@@ -4,12 +4,14 @@
 #include <charconv>
 
 #include "admin/json_views.hpp"
-#include "api/admin_call.hpp"
+#include "api/admin_handler.hpp"
 #include "smartcommit/analysis_json.hpp"
 #include "smartcommit/pattern_spec_json.hpp"
 
 namespace cb::api {
 namespace {
+
+using namespace admin_handler;  // NOLINT(google-build-using-namespace): the shared route helpers
 
 namespace bhttp = boost::beast::http;
 namespace json = boost::json;

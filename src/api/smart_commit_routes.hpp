@@ -1,7 +1,7 @@
 #pragma once
 // Admin API routes of smart commits: an org's story-key patterns (list, add, remove) and a test
 // of a commit message against them. Same authentication and errors as the rest of /api/v2
-// (api/admin_call.hpp); documented in docs/openapi.json and docs/admin-api.md.
+// (api/admin_handler.hpp); documented in docs/openapi.json and docs/admin-api.md.
 
 #include <boost/asio/thread_pool.hpp>
 

@@ -41,6 +41,8 @@ struct StoryLinkQuery {
   std::size_t limit = 50;
   std::optional<UnixMillis> before_authored_at_ms;  ///< set together with before_id
   std::optional<std::int64_t> before_id;
+};
+
 /// One run a delivery asked for, as create_job_runs() reports it.
 struct CreatedRun {
   JobRunRecord run;  ///< the stored run (the existing one when not created now)

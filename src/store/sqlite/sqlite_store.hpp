@@ -165,6 +165,7 @@ class SqliteStore final : public Store {
   Result<std::vector<StoryLinkRecord>> read_story_links(Statement& s);
   /// Re-seals the repository credential secrets inside rewrap_secrets' transaction (lock held).
   Result<std::size_t> rewrap_repository_secrets(
+      const std::function<Result<std::string>(const std::string&, const std::string&)>& rewrap);
   /// Re-seals the sealed header values of HTTP actions (main_mutex_ held, in a transaction).
   Result<std::size_t> rewrap_job_secrets(
       const std::function<Result<std::string>(const std::string&, const std::string&)>& rewrap);
