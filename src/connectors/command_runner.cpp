@@ -97,6 +97,28 @@ class OutputSink {
   [[nodiscard]] std::uint64_t total() const { return total_; }
   [[nodiscard]] bool log_truncated() const { return log_truncated_; }
 
+  /// Ends a truncated log with a marker line saying how much of the output it holds. Called
+  /// once, after the last append.
+  void finish() {
+    if (!log_.valid() || !log_truncated_) {
+      return;
+    }
+    std::string marker = (logged_ > 0 && last_logged_ != '\n') ? "\n" : "";
+    marker += "[commitbridge: log truncated after " + std::to_string(logged_) + " bytes; " +
+              std::to_string(total_) + " bytes of output in total]\n";
+    std::string_view rest = marker;
+    while (!rest.empty()) {
+      const ssize_t n = ::write(log_.get(), rest.data(), rest.size());
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n <= 0) {
+        return;  // the log is already known to be incomplete
+      }
+      rest.remove_prefix(static_cast<std::size_t>(n));
+    }
+  }
+
   /// The tail in order, oldest byte first.
   [[nodiscard]] std::string tail() const {
     if (ring_.size() < tail_cap_) {
@@ -121,7 +143,11 @@ class OutputSink {
     }
     while (!part.empty()) {
       const ssize_t n = ::write(log_.get(), part.data(), part.size());
-      if (n < 0) {
+      if (n <= 0) {
+        if (n == 0) {
+          log_truncated_ = true;
+          return;
+        }
         if (errno == EINTR) {
           continue;
         }
@@ -129,6 +155,7 @@ class OutputSink {
         return;
       }
       logged_ += static_cast<std::size_t>(n);
+      last_logged_ = part[static_cast<std::size_t>(n) - 1];
       part.remove_prefix(static_cast<std::size_t>(n));
     }
   }
@@ -162,6 +189,7 @@ class OutputSink {
   Fd log_;
   std::uint64_t total_ = 0;
   std::size_t logged_ = 0;
+  char last_logged_ = '\n';
   bool log_truncated_ = false;
   std::string ring_;
   std::size_t head_ = 0;
@@ -526,6 +554,7 @@ Result<CommandResult> run_command(const CommandSpec& spec, const Clock& clock) {
   auto finish_unexecutable = [&](int err) {
     result.exit_code = (err == ENOENT || err == ENOTDIR) ? 127 : 126;
     sink.append("cannot execute " + spec.argv.front() + ": " + errno_message(err));
+    sink.finish();
     result.output_tail = sink.tail();
     result.output_bytes = sink.total();
     result.log_truncated = sink.log_truncated();
@@ -563,6 +592,7 @@ Result<CommandResult> run_command(const CommandSpec& spec, const Clock& clock) {
   }
 
   const Supervision sup = supervise(*pid, std::move(read_end), spec.timeout, sink, spec.cancel);
+  sink.finish();
   result.timed_out = sup.timed_out;
   result.cancelled = sup.cancelled;
   if (sup.have_status && WIFEXITED(sup.status)) {

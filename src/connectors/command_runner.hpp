@@ -35,7 +35,10 @@ struct CommandSpec {
   std::chrono::milliseconds timeout{3600000};
   /// How many bytes of the end of the output CommandResult::output_tail keeps.
   std::size_t tail_bytes = 4096;
-  /// Bytes after which the log file stops growing (the output is still drained and counted).
+  /// Bytes of output after which the log file stops growing (the output is still drained and
+  /// counted). A truncated log then ends with the line "[commitbridge: log truncated after N
+  /// bytes; M bytes of output in total]" (preceded by a line break if the output did not end
+  /// with one), so the file is at most about max_log_bytes + 100 bytes.
   std::size_t max_log_bytes = 10 * 1024 * 1024;
   /// When set and it becomes true (e.g. the server is shutting down), the process group is
   /// stopped as on a timeout (SIGTERM, then SIGKILL 5 s later); checked at least every 100 ms.

@@ -14,7 +14,9 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -89,11 +91,43 @@ bool wait_until_gone(pid_t pid, std::chrono::seconds limit) {
   return process_gone(pid);
 }
 
-long max_rss_kib() {
-  rusage usage{};
-  ::getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss;
+/// A field of /proc/self/status in KiB ("VmHWM", "VmRSS"), or -1.
+long proc_status_kib(std::string_view field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with(field) && line.size() > field.size() && line[field.size()] == ':') {
+      return std::stol(line.substr(field.size() + 1));
+    }
+  }
+  return -1;
 }
+
+/// Measures how far the peak RSS of this process rises during a scope. Resets the kernel's
+/// high-water mark first (writing 5 to /proc/self/clear_refs), so that an earlier peak cannot
+/// hide a rise; without that file it falls back on getrusage's lifetime maximum.
+class PeakRss {
+ public:
+  PeakRss() {
+    std::ofstream clear("/proc/self/clear_refs");
+    clear << "5";
+    clear.flush();
+    reset_ok_ = static_cast<bool>(clear) && proc_status_kib("VmHWM") >= 0;
+    before_kib_ = reset_ok_ ? proc_status_kib("VmRSS") : max_rss_kib();
+  }
+  [[nodiscard]] long growth_kib() const {
+    return (reset_ok_ ? proc_status_kib("VmHWM") : max_rss_kib()) - before_kib_;
+  }
+
+ private:
+  static long max_rss_kib() {
+    rusage usage{};
+    ::getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_maxrss;
+  }
+  bool reset_ok_ = false;
+  long before_kib_ = 0;
+};
 
 TEST_F(CommandRunnerTest, ExitCodeZero) {
   const auto r = run_ok(spec_of({"/bin/true"}));
@@ -242,26 +276,62 @@ TEST_F(CommandRunnerTest, LogFileIsReplacedNotAppended) {
 }
 
 TEST_F(CommandRunnerTest, HugeOutputIsTruncatedInLogWithBoundedMemory) {
-  const long rss_before = max_rss_kib();
-  auto spec = spec_of({"head", "-c", "52428800", "/dev/zero"});
+  // 50 MiB of output, then a known ending, so that the tail is checked byte for byte.
+  constexpr std::uint64_t kBulk = 50ull * 1024 * 1024;
+  const std::string ending = "\nthe end 0123456789";
+  auto spec = spec_of({"/bin/sh", "-c",
+                       "head -c " + std::to_string(kBulk) + " /dev/zero | tr '\\000' x; printf '" +
+                           std::string("\\nthe end 0123456789") + "'"});
   spec.log_file = dir_ / "big.log";
+  spec.max_log_bytes = 1024 * 1024;
+  spec.tail_bytes = 64;
+  const PeakRss peak;
   const auto r = run_ok(spec);
+  const long growth_kib = peak.growth_kib();
+
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_EQ(r.output_bytes, 52428800u);
+  EXPECT_EQ(r.output_bytes, kBulk + ending.size());
   EXPECT_TRUE(r.log_truncated);
-  EXPECT_EQ(fs::file_size(spec.log_file), spec.max_log_bytes);
-  EXPECT_EQ(r.output_tail, std::string(4096, '\0'));
-  // Holding the output in memory would raise the peak RSS by 50 MB or more.
-  EXPECT_LT(max_rss_kib() - rss_before, 16 * 1024);
+  EXPECT_EQ(r.output_tail, std::string(64 - ending.size(), 'x') + ending);
+  const std::string marker = "\n[commitbridge: log truncated after 1048576 bytes; " +
+                             std::to_string(kBulk + ending.size()) + " bytes of output in total]\n";
+  EXPECT_EQ(fs::file_size(spec.log_file), spec.max_log_bytes + marker.size());
+  const std::string log = read_file(spec.log_file);
+  EXPECT_EQ(log.substr(0, spec.max_log_bytes), std::string(spec.max_log_bytes, 'x'));
+  EXPECT_EQ(log.substr(spec.max_log_bytes), marker);
+  // Holding the output in memory would raise the peak RSS by 50 MiB or more; the runner needs
+  // its 64 KiB read buffer and the tail.
+  EXPECT_LT(growth_kib, 16 * 1024) << "peak RSS grew by " << growth_kib << " KiB";
 }
 
-TEST_F(CommandRunnerTest, ZeroLogLimitWritesNothing) {
+TEST_F(CommandRunnerTest, TruncationMarkerStartsOnItsOwnLine) {
+  auto spec = spec_of({"/bin/sh", "-c", "printf 'line one\\nline two\\n'"});
+  spec.log_file = dir_ / "cut.log";
+  spec.max_log_bytes = 9;  // "line one\n": cut right after a line break
+  auto r = run_ok(spec);
+  EXPECT_TRUE(r.log_truncated);
+  EXPECT_EQ(read_file(spec.log_file),
+            "line one\n[commitbridge: log truncated after 9 bytes; 18 bytes of output in total]\n");
+
+  spec.max_log_bytes = 6;  // "line o": the marker gets its own line
+  r = run_ok(spec);
+  EXPECT_EQ(read_file(spec.log_file),
+            "line o\n[commitbridge: log truncated after 6 bytes; 18 bytes of output in total]\n");
+
+  spec.max_log_bytes = 18;  // exactly the output: nothing cut, no marker
+  r = run_ok(spec);
+  EXPECT_FALSE(r.log_truncated);
+  EXPECT_EQ(read_file(spec.log_file), "line one\nline two\n");
+}
+
+TEST_F(CommandRunnerTest, ZeroLogLimitWritesOnlyTheMarker) {
   auto spec = spec_of({"/bin/sh", "-c", "echo hi"});
   spec.log_file = dir_ / "empty.log";
   spec.max_log_bytes = 0;
   const auto r = run_ok(spec);
   EXPECT_TRUE(r.log_truncated);
-  EXPECT_EQ(fs::file_size(spec.log_file), 0u);
+  EXPECT_EQ(read_file(spec.log_file),
+            "[commitbridge: log truncated after 0 bytes; 3 bytes of output in total]\n");
   EXPECT_EQ(r.output_tail, "hi\n");
 }
 
@@ -309,6 +379,41 @@ TEST_F(CommandRunnerTest, TimeoutKillsTheWholeProcessTree) {
   const pid_t grandchild = static_cast<pid_t>(std::stol(pid_text));
   ASSERT_GT(grandchild, 0);
   EXPECT_TRUE(wait_until_gone(grandchild, std::chrono::seconds(10)));
+}
+
+TEST_F(CommandRunnerTest, TimeoutKillsGrandchildrenAndTheirChildren) {
+  // The command starts a subshell and a second shell, each starting two sleepers of their own,
+  // then waits: four descendants two and three levels below the runner's child.
+  const fs::path pid_file = dir_ / "tree.pids";
+  const std::string script =
+      "f=\"$1\"; "
+      "( sleep 30 & echo $! >> \"$f\"; sleep 31 & echo $! >> \"$f\"; wait ) & "
+      "/bin/sh -c 'sleep 32 & echo $! >> \"$1\"; sleep 33 & echo $! >> \"$1\"; wait' sh \"$f\" & "
+      "wait";
+  auto spec = spec_of({"/bin/sh", "-c", script, "sh", pid_file.string()});
+  spec.timeout = std::chrono::milliseconds(1500);
+  const auto r = run_ok(spec);
+  EXPECT_TRUE(r.timed_out);
+  EXPECT_EQ(r.exit_code, -1);
+  EXPECT_LT(r.finished_at_ms - r.started_at_ms, 10'000);
+  std::istringstream pids(read_file(pid_file));
+  std::vector<pid_t> descendants;
+  for (std::string line; std::getline(pids, line);) {
+    descendants.push_back(static_cast<pid_t>(std::stol(line)));
+  }
+  ASSERT_EQ(descendants.size(), 4u) << "the shells did not start all sleepers in 1.5 s";
+  for (const pid_t pid : descendants) {
+    EXPECT_TRUE(wait_until_gone(pid, std::chrono::seconds(10))) << "pid " << pid;
+  }
+}
+
+TEST_F(CommandRunnerTest, ExitCodesAreReportedAsIs) {
+  for (const int code : {1, 2, 42, 126, 127, 255}) {
+    const auto r = run_ok(spec_of({"/bin/sh", "-c", "exit " + std::to_string(code)}));
+    EXPECT_EQ(r.exit_code, code);
+    EXPECT_EQ(r.signal, 0);
+  }
+  EXPECT_EQ(run_ok(spec_of({"false"})).exit_code, 1);
 }
 
 TEST_F(CommandRunnerTest, TimeoutEscalatesToSigkillWhenTermIsIgnored) {
