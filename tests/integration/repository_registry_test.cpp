@@ -428,6 +428,9 @@ TEST_F(RepositoryRegistryTest, PayloadsMatchByCloneUrlFormsWhenNamesDiffer) {
   const auto done = wait_processed(str(matched.json(), "delivery_id"));
   EXPECT_EQ(str(done, "status"), "done") << json::serialize(done);
   EXPECT_TRUE(Contains(str(done, "reason"), "1 job run queued: build@main"));
+  const auto runs = wait_runs_settled(str(matched.json(), "delivery_id"));
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(str(runs[0], "status"), "succeeded") << json::serialize(runs);
 
   const auto other =
       send_push("Acme", token,
