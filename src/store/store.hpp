@@ -81,7 +81,9 @@ class Store {
   /// Sets last_used_at of many tokens in one transaction (token id, time).
   [[nodiscard]] virtual Result<void> touch_tokens(
       const std::vector<std::pair<std::int64_t, UnixMillis>>& uses) = 0;
-  /// A number that changes whenever a token or org changes (also from another process).
+  /// A number that changes whenever a token or org changes (also from another process). Called
+  /// on every webhook request: implementations answer from memory when they can tell that
+  /// nothing changed (see SqliteStore::token_epoch).
   [[nodiscard]] virtual Result<std::int64_t> token_epoch() = 0;
 
   // Server admin tokens.
