@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 
 namespace cb::pipeline {
 
@@ -13,6 +14,7 @@ Worker::Worker(store::Store& store, DeliveryProcessor& processor, const Clock& c
 Worker::~Worker() { stop(); }
 
 void Worker::start() {
+  recorder_ = std::thread([this] { record_loop(); });
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -28,6 +30,12 @@ void Worker::stop() {
   stopping_.store(true);
   notify();
   if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard lock(record_mutex_);
+    recorder_stopping_ = true;
+  }
+  record_cv_.notify_all();
+  if (recorder_.joinable()) recorder_.join();  // after recording what was handed over
 }
 
 namespace {
@@ -40,12 +48,27 @@ std::int64_t retry_delay_ms(std::int64_t base, int attempt) {
   return std::min(delay, kMaxRetryDelayMs);
 }
 
+std::vector<store::DeliveryOutcome> outcomes_of(const std::vector<Worker::Pending>& pending) {
+  std::vector<store::DeliveryOutcome> outcomes;
+  outcomes.reserve(pending.size());
+  for (const auto& p : pending) outcomes.push_back(p.outcome);
+  return outcomes;
+}
+
+void count(const PipelineMetrics* metrics, const std::vector<Worker::Pending>& recorded) {
+  if (metrics == nullptr) return;
+  for (const auto& p : recorded) {
+    if (p.outcome.release) continue;
+    metrics->count_delivery(
+        p.org_name, p.provider,
+        p.outcome.status == store::kStatusQueued ? "retrying" : p.outcome.status);
+  }
+}
+
 }  // namespace
 
 bool Worker::settle_and_claim() {
-  std::vector<store::DeliveryOutcome> outcomes;
-  outcomes.reserve(pending_.size());
-  for (const auto& p : pending_) outcomes.push_back(p.outcome);
+  const auto outcomes = outcomes_of(pending_);
   const std::size_t max = stopping_.load() ? 0 : std::max<std::size_t>(1, options_.claim_batch);
   auto claimed = store_.settle_and_claim(outcomes, clock_.now_ms(), max);
   if (!claimed) {
@@ -55,17 +78,51 @@ bool Worker::settle_and_claim() {
                   claimed.error().detail);
     return false;
   }
-  if (options_.metrics != nullptr) {
-    for (const auto& p : pending_) {
-      if (p.outcome.release) continue;
-      options_.metrics->count_delivery(
-          p.org_name, p.provider,
-          p.outcome.status == store::kStatusQueued ? "retrying" : p.outcome.status);
-    }
-  }
+  count(options_.metrics, pending_);
   pending_.clear();
   claimed_ = std::move(*claimed);
   return !claimed_.empty();
+}
+
+void Worker::record_pending() {
+  if (pending_.empty()) return;
+  const auto outcomes = outcomes_of(pending_);
+  if (auto r = store_.settle_and_claim(outcomes, clock_.now_ms(), 0); !r) {
+    spdlog::error("cannot record {} outcomes: {}", outcomes.size(), r.error().detail);
+    return;  // kept for the next call
+  }
+  count(options_.metrics, pending_);
+  pending_.clear();
+}
+
+void Worker::record_loop() {
+  std::vector<Pending> batch;
+  while (true) {
+    {
+      std::unique_lock lock(record_mutex_);
+      if (batch.empty()) {
+        record_cv_.wait(lock, [this] { return !to_record_.empty() || recorder_stopping_; });
+      } else {
+        // The store failed last time: try again after the poll interval, or at once to stop.
+        record_cv_.wait_for(lock, std::chrono::milliseconds(options_.poll_interval_ms),
+                            [this] { return recorder_stopping_; });
+      }
+      for (auto& p : to_record_) batch.push_back(std::move(p));
+      to_record_.clear();
+      if (batch.empty() && recorder_stopping_) return;
+    }
+    if (batch.empty()) continue;
+    const auto outcomes = outcomes_of(batch);
+    if (auto r = store_.settle_and_claim(outcomes, clock_.now_ms(), 0); !r) {
+      spdlog::error("cannot record {} outcomes: {}", outcomes.size(), r.error().detail);
+      std::lock_guard lock(record_mutex_);
+      // Stopping: what stays `processing` is re-queued by recover_after_restart().
+      if (recorder_stopping_) return;
+      continue;
+    }
+    count(options_.metrics, batch);
+    batch.clear();
+  }
 }
 
 void Worker::settle_only() {
@@ -77,15 +134,15 @@ void Worker::settle_only() {
     pending_.push_back(Pending{std::move(release), {}, {}});
   }
   claimed_.clear();
-  if (pending_.empty()) return;
-  std::vector<store::DeliveryOutcome> outcomes;
-  for (const auto& p : pending_) outcomes.push_back(p.outcome);
-  if (auto r = store_.settle_and_claim(outcomes, clock_.now_ms(), 0); !r) {
-    // recover_after_restart() re-queues what stays `processing`.
-    spdlog::error("cannot record {} outcomes at stop: {}", outcomes.size(), r.error().detail);
-    return;
+  if (recorder_.joinable()) {
+    // A started worker: the recorder records them before it stops.
+    std::lock_guard lock(record_mutex_);
+    for (auto& p : pending_) to_record_.push_back(std::move(p));
+    pending_.clear();
+  } else {
+    // What cannot be recorded stays `processing`: recover_after_restart() re-queues it.
+    record_pending();
   }
-  pending_.clear();
 }
 
 std::size_t Worker::process_batch() {
@@ -111,10 +168,18 @@ std::size_t Worker::process_batch() {
     }
     spdlog::info("delivery_id={} org={} endpoint={} event={} -> {}: {}", d.delivery_id, d.org_name,
                  d.endpoint, d.event_key, status, reason);
-    pending_.push_back(
-        Pending{store::DeliveryOutcome{d.delivery_id, std::move(status), std::move(reason),
-                                       clock_.now_ms(), next_attempt, false},
-                d.org_name, d.provider});
+    Pending p{store::DeliveryOutcome{d.delivery_id, std::move(status), std::move(reason),
+                                     clock_.now_ms(), next_attempt, false},
+              d.org_name, d.provider};
+    if (recorder_.joinable()) {
+      {
+        std::lock_guard lock(record_mutex_);
+        to_record_.push_back(std::move(p));
+      }
+      record_cv_.notify_one();
+    } else {
+      pending_.push_back(std::move(p));  // drain(): recorded with the next claim
+    }
     ++done;
   }
   // Stopping: what was not started stays in claimed_ and is released by settle_only().

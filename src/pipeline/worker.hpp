@@ -23,8 +23,9 @@ struct WorkerOptions {
   std::int64_t poll_interval_ms = 500;  ///< idle wait when not notified
   /// Counts each outcome in commitbridge_deliveries_total when set (not owned).
   const PipelineMetrics* metrics = nullptr;
-  /// Deliveries claimed at once. Their outcomes are recorded together with the next claim (one
-  /// store round trip, one commit, per batch).
+  /// Deliveries claimed at once (one store round trip per batch). A started worker records each
+  /// outcome as soon as it has it, from a recorder thread that joins the next group commit;
+  /// drain() records a batch's outcomes with its next claim.
   std::size_t claim_batch = 64;
 };
 
@@ -52,6 +53,13 @@ class Worker {
   /// CLI). Returns how many were processed; their outcomes are recorded when it returns.
   std::size_t drain();
 
+  /// An outcome waiting to be recorded, with what the metrics need once it is.
+  struct Pending {
+    store::DeliveryOutcome outcome;
+    std::string org_name;
+    std::string provider;
+  };
+
  private:
   /// Records the pending outcomes and claims the next batch. False when nothing was claimed.
   bool settle_and_claim();
@@ -59,14 +67,11 @@ class Worker {
   std::size_t process_batch();
   /// Records the pending outcomes (and releases what was not processed) without claiming.
   void settle_only();
+  /// Records the pending outcomes now (kept for the next call when the store fails).
+  void record_pending();
+  /// The recorder thread of a started worker: records handed-over outcomes as they come.
+  void record_loop();
   void loop();
-
-  /// An outcome waiting to be recorded, with what the metrics need once it is.
-  struct Pending {
-    store::DeliveryOutcome outcome;
-    std::string org_name;
-    std::string provider;
-  };
 
   store::Store& store_;
   DeliveryProcessor& processor_;
@@ -78,7 +83,17 @@ class Worker {
   std::atomic<bool> stopping_{false};
   std::thread thread_;
   std::vector<store::DeliveryRecord> claimed_;  ///< the current batch (worker thread only)
-  std::vector<Pending> pending_;                ///< outcomes not yet recorded
+  /// Outcomes not yet recorded (worker thread; drain() records them with the next claim).
+  std::vector<Pending> pending_;
+
+  // A started worker hands each outcome to a recorder thread, which records it at once (in the
+  // next group commit) while the worker goes on with its batch: a slow delivery never holds back
+  // the outcome of one finished before it.
+  std::mutex record_mutex_;
+  std::condition_variable record_cv_;
+  std::vector<Pending> to_record_;  ///< guarded by record_mutex_
+  bool recorder_stopping_ = false;  ///< guarded by record_mutex_
+  std::thread recorder_;
 };
 
 }  // namespace cb::pipeline
