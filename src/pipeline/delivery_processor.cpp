@@ -16,9 +16,11 @@ ProcessOutcome DeliveryProcessor::process(const store::DeliveryRecord& delivery)
   raw.org = delivery.org_name;
   raw.headers = delivery.headers;
   raw.received_at_ms = delivery.received_at_ms;
-  auto json = json_payload(raw.header("Content-Type"), delivery.body);
+  // The provider's parser checks the JSON: one parse per delivery.
+  std::string decoded;
+  auto json = json_text(raw.header("Content-Type"), delivery.body, decoded);
   if (!json) return ProcessOutcome{"failed", json.error().message};
-  raw.body = std::move(*json);
+  raw.body = decoded.empty() ? std::string(*json) : std::move(decoded);
 
   auto event = provider->parse(raw);
   if (!event) return ProcessOutcome{"failed", event.error().message};

@@ -56,6 +56,19 @@ struct RunRecovery {
   int requeued = 0;     ///< new queued runs for jobs with requeue_interrupted
 };
 
+/// What the worker did with a claimed delivery, recorded by Store::settle_and_claim.
+struct DeliveryOutcome {
+  std::string delivery_id;
+  /// done, ignored, failed, or queued again (with next_attempt_ms) for a retry.
+  std::string status;
+  std::string reason;
+  UnixMillis updated_at_ms = 0;
+  UnixMillis next_attempt_ms = 0;
+  /// Not processed at all (the worker stopped first): back to queued, its claim's attempt not
+  /// counted, reason and next attempt time unchanged; status and reason above are ignored.
+  bool release = false;
+};
+
 /// Durable state of commitbridge. Every method is thread-safe. Errors: store_unavailable when the
 /// database cannot be read or written, conflict on a unique violation, not_found where named.
 class Store {
@@ -98,7 +111,9 @@ class Store {
   /// Sets last_used_at of many tokens in one transaction (token id, time).
   [[nodiscard]] virtual Result<void> touch_tokens(
       const std::vector<std::pair<std::int64_t, UnixMillis>>& uses) = 0;
-  /// A number that changes whenever a token or org changes (also from another process).
+  /// A number that changes whenever a token or org changes (also from another process). Called
+  /// on every webhook request: implementations answer from memory when they can tell that
+  /// nothing changed (see SqliteStore::token_epoch).
   [[nodiscard]] virtual Result<std::int64_t> token_epoch() = 0;
 
   // Server admin tokens.
@@ -186,6 +201,32 @@ class Store {
       const std::string& delivery_id) = 0;
   /// Number of deliveries in queued or processing state.
   [[nodiscard]] virtual Result<std::int64_t> pending_deliveries() = 0;
+
+  // Ingest performance: the worker's outcomes and claims in batches.
+  /// Records `outcomes` (as finish_delivery does, or a release), then claims the oldest queued
+  /// deliveries due at `now`, at most `max` of them and, beyond the first, at most about 4 MiB
+  /// of bodies (as claim_next_delivery does each); all in one transaction where the store
+  /// can. `max` = 0 only records. Oldest first; empty when none is due. This default records
+  /// and claims one at a time.
+  [[nodiscard]] virtual Result<std::vector<DeliveryRecord>> settle_and_claim(
+      const std::vector<DeliveryOutcome>& outcomes, UnixMillis now, std::size_t max) {
+    for (const auto& o : outcomes) {
+      auto r = o.release
+                   ? finish_delivery(o.delivery_id, kStatusQueued,
+                                     "not processed before the worker stopped", o.updated_at_ms, 0)
+                   : finish_delivery(o.delivery_id, o.status, o.reason, o.updated_at_ms,
+                                     o.next_attempt_ms);
+      if (!r) return std::unexpected(r.error());
+    }
+    std::vector<DeliveryRecord> claimed;
+    while (claimed.size() < max) {
+      auto next = claim_next_delivery(now);
+      if (!next) return std::unexpected(next.error());
+      if (!*next) break;
+      claimed.push_back(std::move(**next));
+    }
+    return claimed;
+  }
 
   // Jobs and runs (see also create_job and list_jobs above).
   /// The org's jobs by ascending id, one page.

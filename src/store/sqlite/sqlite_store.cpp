@@ -72,6 +72,9 @@ TokenRecord read_token(const Statement& s) {
   return t;
 }
 
+/// Bodies claimed in one settle_and_claim call, at most (beyond the first delivery).
+constexpr std::size_t kClaimBodyBytes = 4 * 1024 * 1024;
+
 constexpr std::string_view kDeliveryColumns =
     "d.seq, d.delivery_id, d.org_id, o.name, d.endpoint, d.provider, d.event_key, "
     "COALESCE(d.external_id, ''), d.received_at_ms, d.status, d.reason, d.attempts, "
@@ -135,17 +138,93 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
   CB_TRY(migrate(main));
   CB_TRY_ASSIGN(writer, Connection::open(file));
   CB_TRY_ASSIGN(epoch, Connection::open(file));
-  return std::unique_ptr<SqliteStore>(
-      new SqliteStore(std::move(main), std::move(writer), std::move(epoch), options));
+  CB_TRY_ASSIGN(checkpoint, Connection::open(file));
+  auto token_changes = SharedCounter::open(std::filesystem::path(file.string() + "-epoch"));
+  if (!token_changes) {
+    spdlog::debug(
+        "no shared token change counter next to {}: the token epoch is read from the "
+        "database on every lookup",
+        file.string());
+  }
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(main), std::move(writer),
+                                                      std::move(epoch), std::move(checkpoint),
+                                                      std::move(token_changes), options));
 }
 
 SqliteStore::SqliteStore(Connection main, Connection writer, Connection epoch,
+                         Connection checkpoint, std::unique_ptr<SharedCounter> token_changes,
                          WriterOptions options)
     : options_(options),
       main_(std::move(main)),
       writer_conn_(std::move(writer)),
-      epoch_conn_(std::move(epoch)) {
+      token_changes_(std::move(token_changes)),
+      epoch_conn_(std::move(epoch)),
+      checkpoint_conn_(std::move(checkpoint)) {
+  // These hooks replace SQLite's automatic checkpoints of the two writing connections.
+  sqlite3_update_hook(main_.handle(), &SqliteStore::on_main_update, this);
+  sqlite3_rollback_hook(main_.handle(), &SqliteStore::on_main_rollback, this);
+  sqlite3_wal_hook(main_.handle(), &SqliteStore::on_main_wal_commit, this);
+  sqlite3_wal_hook(writer_conn_.handle(), &SqliteStore::on_writer_wal_commit, this);
+  checkpointer_ = std::thread([this] { checkpoint_loop(); });
   writer_ = std::thread([this] { writer_loop(); });
+}
+
+void SqliteStore::request_checkpoint(int pages) {
+  if (pages < kCheckpointPages) return;
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    checkpoint_wanted_ = true;
+  }
+  checkpoint_cv_.notify_one();
+}
+
+int SqliteStore::on_writer_wal_commit(void* self, sqlite3* /*db*/, const char* /*name*/,
+                                      int pages) {
+  static_cast<SqliteStore*>(self)->request_checkpoint(pages);
+  return SQLITE_OK;
+}
+
+void SqliteStore::checkpoint_loop() {
+  while (true) {
+    {
+      std::unique_lock lock(checkpoint_mutex_);
+      checkpoint_cv_.wait(lock, [this] { return checkpoint_wanted_ || checkpoint_stopping_; });
+      if (checkpoint_stopping_) return;
+      checkpoint_wanted_ = false;
+    }
+    int log = 0;
+    int copied = 0;
+    const int rc = sqlite3_wal_checkpoint_v2(checkpoint_conn_.handle(), nullptr,
+                                             SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+      spdlog::warn("WAL checkpoint failed: {}", sqlite3_errmsg(checkpoint_conn_.handle()));
+    }
+  }
+}
+
+void SqliteStore::on_main_update(void* self, int /*op*/, const char* /*db*/, const char* table,
+                                 sqlite3_int64 /*rowid*/) {
+  // Also called for the rows that triggers change: the token_epoch row of meta.
+  if (table != nullptr && std::string_view(table) == "meta") {
+    static_cast<SqliteStore*>(self)->meta_changed_ = true;
+  }
+}
+
+void SqliteStore::on_main_rollback(void* self) {
+  static_cast<SqliteStore*>(self)->meta_changed_ = false;
+}
+
+int SqliteStore::on_main_wal_commit(void* self, sqlite3* db, const char* name, int pages) {
+  // Called after a commit in WAL mode, once it is visible to new readers.
+  auto* store = static_cast<SqliteStore*>(self);
+  if (store->meta_changed_) {
+    store->meta_changed_ = false;
+    if (store->token_changes_) store->token_changes_->bump();
+  }
+  (void)db;
+  (void)name;
+  store->request_checkpoint(pages);
+  return SQLITE_OK;
 }
 
 SqliteStore::~SqliteStore() { close(); }
@@ -157,6 +236,12 @@ void SqliteStore::close() {
   }
   queue_cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    checkpoint_stopping_ = true;
+  }
+  checkpoint_cv_.notify_all();
+  if (checkpointer_.joinable()) checkpointer_.join();
 }
 
 void SqliteStore::persist_delivery(NewDelivery delivery,
@@ -181,27 +266,107 @@ void SqliteStore::persist_delivery(NewDelivery delivery,
 
 void SqliteStore::writer_loop() {
   std::deque<Pending> batch;
+  std::vector<Settle*> settles;
   while (true) {
     {
       std::unique_lock lock(queue_mutex_);
-      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty() && stopping_) return;
+      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty() || !settles_.empty(); });
+      if (queue_.empty() && settles_.empty() && stopping_) {
+        writer_done_ = true;
+        return;
+      }
       while (!queue_.empty() && batch.size() < options_.max_batch) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      settles.swap(settles_);
     }
-    commit_batch(batch);
+    commit_batch(batch, settles);
     batch.clear();
+    settles.clear();
   }
 }
 
-void SqliteStore::commit_batch(std::deque<Pending>& batch) {
+Result<std::vector<DeliveryRecord>> SqliteStore::settle_and_claim(
+    const std::vector<DeliveryOutcome>& outcomes, UnixMillis now, std::size_t max) {
+  Settle settle{&outcomes, now, max, {}};
+  auto result = settle.result.get_future();
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (writer_done_) return fail(ErrorCode::store_unavailable, "the store is closed");
+    settles_.push_back(&settle);
+  }
+  queue_cv_.notify_one();
+  return result.get();
+}
+
+Result<std::vector<DeliveryRecord>> SqliteStore::settle_on_writer(const Settle& settle) {
+  if (!settle.outcomes->empty()) {
+    CB_TRY_ASSIGN(finish, writer_conn_.prepare("UPDATE deliveries SET status = ?, reason = ?, "
+                                               "updated_at_ms = ?, next_attempt_ms = ? WHERE "
+                                               "delivery_id = ?"));
+    CB_TRY_ASSIGN(release,
+                  writer_conn_.prepare("UPDATE deliveries SET status = 'queued', attempts = "
+                                       "MAX(attempts - 1, 0), updated_at_ms = ? WHERE "
+                                       "delivery_id = ? AND status = 'processing'"));
+    for (const auto& o : *settle.outcomes) {
+      if (o.release) {
+        release.reset();
+        release.bind(1, o.updated_at_ms).bind(2, o.delivery_id);
+        CB_TRY(release.run());
+      } else {
+        finish.reset();
+        finish.bind(1, o.status)
+            .bind(2, o.reason)
+            .bind(3, o.updated_at_ms)
+            .bind(4, o.next_attempt_ms)
+            .bind(5, o.delivery_id);
+        CB_TRY(finish.run());
+      }
+    }
+  }
+  std::vector<DeliveryRecord> claimed;
+  if (settle.max == 0) return claimed;
+  {
+    CB_TRY_ASSIGN(s, writer_conn_.prepare("SELECT " + std::string(kDeliveryColumns) +
+                                          ", d.headers_json, d.body FROM deliveries d JOIN orgs "
+                                          "o ON o.id = d.org_id WHERE d.status = 'queued' AND "
+                                          "d.next_attempt_ms <= ? ORDER BY d.seq LIMIT ?"));
+    s.bind(1, settle.now).bind(2, static_cast<std::int64_t>(settle.max));
+    std::size_t body_bytes = 0;
+    while (body_bytes < kClaimBodyBytes) {
+      CB_TRY_ASSIGN(row, s.step());
+      if (!row) break;
+      DeliveryRecord d = read_delivery(s);
+      d.headers = headers_from_json(s.text(13));
+      d.body = s.blob(14);
+      body_bytes += d.body.size();
+      claimed.push_back(std::move(d));
+    }
+  }  // the scan ends before its rows change
+  CB_TRY_ASSIGN(u, writer_conn_.prepare("UPDATE deliveries SET status = 'processing', attempts = "
+                                        "attempts + 1, updated_at_ms = ? WHERE seq = ?"));
+  for (auto& d : claimed) {
+    u.reset();
+    u.bind(1, settle.now).bind(2, d.seq);
+    CB_TRY(u.run());
+    d.status = kStatusProcessing;
+    d.attempts += 1;
+    d.updated_at_ms = settle.now;
+  }
+  return claimed;
+}
+
+void SqliteStore::commit_batch(std::deque<Pending>& batch, std::vector<Settle*>& settles) {
   std::vector<Result<PersistOutcome>> outcomes;
   outcomes.reserve(batch.size());
+  std::vector<Result<std::vector<DeliveryRecord>>> settled;
+  settled.reserve(settles.size());
   auto fail_all = [&](const Error& e) {
     outcomes.clear();
     for (std::size_t i = 0; i < batch.size(); ++i) outcomes.emplace_back(std::unexpected(e));
+    settled.clear();
+    for (std::size_t i = 0; i < settles.size(); ++i) settled.emplace_back(std::unexpected(e));
   };
   auto work = [&]() -> Result<void> {
     CB_TRY(writer_conn_.exec("BEGIN IMMEDIATE"));
@@ -253,16 +418,34 @@ void SqliteStore::commit_batch(std::deque<Pending>& batch) {
       }
       CB_TRY(writer_conn_.exec("RELEASE delivery"));
     }
+    // The worker's outcomes and claims, after the new deliveries so that it can claim them at
+    // once; each call fails alone.
+    for (Settle* settle : settles) {
+      CB_TRY(writer_conn_.exec("SAVEPOINT settle"));
+      auto one = settle_on_writer(*settle);
+      if (!one) {
+        CB_TRY(writer_conn_.exec("ROLLBACK TO settle"));
+        settled.emplace_back(fail(ErrorCode::store_unavailable,
+                                  "the store could not record the worker's progress",
+                                  one.error().detail));
+      } else {
+        settled.emplace_back(std::move(*one));
+      }
+      CB_TRY(writer_conn_.exec("RELEASE settle"));
+    }
     return writer_conn_.exec("COMMIT");
   };
   if (auto r = work(); !r) {
     (void)writer_conn_.exec("ROLLBACK");
-    spdlog::error("group commit of {} deliveries failed: {}", batch.size(), r.error().detail);
+    spdlog::error("group commit of {} deliveries and {} worker calls failed: {}", batch.size(),
+                  settles.size(), r.error().detail);
     fail_all(make_error(ErrorCode::store_unavailable,
                         "the store could not commit the delivery; retry shortly",
                         r.error().detail));
   }
   for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(outcomes[i]));
+  for (std::size_t i = 0; i < settles.size(); ++i)
+    settles[i]->result.set_value(std::move(settled[i]));
 }
 
 Result<OrgRecord> SqliteStore::create_org(const std::string& name, UnixMillis now) {
@@ -351,44 +534,18 @@ Result<TokenRecord> SqliteStore::revoke_token(std::int64_t org_id, const std::st
 }
 
 Result<std::optional<DeliveryRecord>> SqliteStore::claim_next_delivery(UnixMillis now) {
-  std::lock_guard lock(main_mutex_);
-  CB_TRY(main_.exec("BEGIN IMMEDIATE"));
-  auto work = [&]() -> Result<std::optional<DeliveryRecord>> {
-    CB_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kDeliveryColumns) +
-                                   ", d.headers_json, d.body FROM deliveries d JOIN orgs o ON "
-                                   "o.id = d.org_id WHERE d.status = 'queued' AND "
-                                   "d.next_attempt_ms <= ? ORDER BY d.seq LIMIT 1"));
-    s.bind(1, now);
-    CB_TRY_ASSIGN(row, s.step());
-    if (!row) return std::optional<DeliveryRecord>{};
-    DeliveryRecord d = read_delivery(s);
-    d.headers = headers_from_json(s.text(13));
-    d.body = s.blob(14);
-    CB_TRY_ASSIGN(u, main_.prepare("UPDATE deliveries SET status = 'processing', attempts = "
-                                   "attempts + 1, updated_at_ms = ? WHERE seq = ?"));
-    u.bind(1, now).bind(2, d.seq);
-    CB_TRY(u.run());
-    d.status = kStatusProcessing;
-    d.attempts += 1;
-    return std::optional<DeliveryRecord>{std::move(d)};
-  };
-  auto r = work();
-  if (!r) {
-    (void)main_.exec("ROLLBACK");
-    return r;
-  }
-  CB_TRY(main_.exec("COMMIT"));
-  return r;
+  CB_TRY_ASSIGN(claimed, settle_and_claim({}, now, 1));
+  if (claimed.empty()) return std::optional<DeliveryRecord>{};
+  return std::optional<DeliveryRecord>{std::move(claimed.front())};
 }
 
 Result<void> SqliteStore::finish_delivery(const std::string& delivery_id, std::string_view status,
                                           const std::string& reason, UnixMillis now,
                                           UnixMillis next_attempt_ms) {
-  std::lock_guard lock(main_mutex_);
-  CB_TRY_ASSIGN(s, main_.prepare("UPDATE deliveries SET status = ?, reason = ?, updated_at_ms = ?, "
-                                 "next_attempt_ms = ? WHERE delivery_id = ?"));
-  s.bind(1, status).bind(2, reason).bind(3, now).bind(4, next_attempt_ms).bind(5, delivery_id);
-  return s.run();
+  const std::vector<DeliveryOutcome> outcome{
+      DeliveryOutcome{delivery_id, std::string(status), reason, now, next_attempt_ms, false}};
+  CB_TRY(settle_and_claim(outcome, now, 0));
+  return {};
 }
 
 Result<int> SqliteStore::recover_after_restart(UnixMillis now) {
@@ -575,10 +732,22 @@ Result<void> SqliteStore::touch_tokens(
 }
 
 Result<std::int64_t> SqliteStore::token_epoch() {
+  // Both taken before the read: a change committed meanwhile makes the next call read again.
+  const auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(epoch_mutex_);
+  const std::uint64_t changes = token_changes_ ? token_changes_->load() : 0;
+  if (token_changes_ && epoch_cached_ && changes == epoch_changes_ &&
+      now - epoch_read_at_ < kEpochRecheck) {
+    return epoch_value_;
+  }
   CB_TRY_ASSIGN(s, epoch_conn_.prepare("SELECT value FROM meta WHERE key = 'token_epoch'"));
   CB_TRY_ASSIGN(row, s.step());
-  return row ? s.int64(0) : 0;
+  const std::int64_t epoch = row ? s.int64(0) : 0;
+  epoch_cached_ = true;
+  epoch_changes_ = changes;
+  epoch_value_ = epoch;
+  epoch_read_at_ = now;
+  return epoch;
 }
 
 namespace {
