@@ -27,6 +27,8 @@
 #include "auth/webhook_auth.hpp"
 #include "core/raw_delivery.hpp"
 #include "providers/provider.hpp"
+#include "smartcommit/pattern_set.hpp"
+#include "smartcommit/smart_commit.hpp"
 #include "smartcommit/story_key_pattern.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -289,6 +291,54 @@ void BM_ExtractStoryKeysJira(benchmark::State& state) {
   state.counters["keys_found"] = static_cast<double>(keys);
 }
 BENCHMARK(BM_ExtractStoryKeysJira)->Arg(100'000)->Arg(200'000)->Unit(benchmark::kMillisecond);
+
+/// The same messages through a PatternSet (RE2::Set + per-pattern RE2, URL and allow-list rules):
+/// `set` is the default (the jira built-in alone) or every built-in kind; `analyze` adds the
+/// smart-commit command parsing of analyze().
+void run_pattern_set(benchmark::State& state, const cb::smartcommit::PatternSet& set,
+                     bool analyze) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  static const std::vector<std::string> all = commit_messages(200'000);
+  const std::vector<std::string> messages(all.begin(), all.begin() + static_cast<long>(n));
+  std::int64_t bytes = 0;
+  for (const auto& m : messages) bytes += static_cast<std::int64_t>(m.size());
+  std::size_t keys = 0;
+  std::size_t commands = 0;
+  for (auto _ : state) {
+    keys = 0;
+    commands = 0;
+    for (const auto& m : messages) {
+      if (analyze) {
+        const auto a = cb::smartcommit::analyze(m, set);
+        keys += a.keys.size();
+        commands += a.commands.size();
+      } else {
+        keys += set.extract(m).size();
+      }
+    }
+    benchmark::DoNotOptimize(keys);
+  }
+  state.SetBytesProcessed(state.iterations() * bytes);
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(n));
+  state.counters["messages"] = static_cast<double>(n);
+  state.counters["keys_found"] = static_cast<double>(keys);
+  if (analyze) state.counters["commands_found"] = static_cast<double>(commands);
+}
+
+void BM_ExtractPatternSetDefault(benchmark::State& state) {
+  run_pattern_set(state, cb::smartcommit::PatternSet::jira_default(), false);
+}
+BENCHMARK(BM_ExtractPatternSetDefault)->Arg(100'000)->Arg(200'000)->Unit(benchmark::kMillisecond);
+
+void BM_ExtractPatternSetAllBuiltins(benchmark::State& state) {
+  run_pattern_set(state, cb::smartcommit::PatternSet::all_builtins(), false);
+}
+BENCHMARK(BM_ExtractPatternSetAllBuiltins)->Arg(100'000)->Unit(benchmark::kMillisecond);
+
+void BM_AnalyzeDefault(benchmark::State& state) {
+  run_pattern_set(state, cb::smartcommit::PatternSet::jira_default(), true);
+}
+BENCHMARK(BM_AnalyzeDefault)->Arg(100'000)->Unit(benchmark::kMillisecond);
 
 // ---- store insert: group commit vs one transaction per delivery -------------------------------
 

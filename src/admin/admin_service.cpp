@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "admin/repository_service.hpp"
 #include "auth/digest.hpp"
 #include "core/branch_rules.hpp"
 
@@ -458,32 +459,13 @@ Result<Principal> AdminService::authenticate_api(std::string_view token) {
 }
 
 Result<store::RepositoryRecord> AdminService::add_repository(const RepositorySpec& spec) {
-  const auto& ids = known_provider_ids();
-  if (std::find(ids.begin(), ids.end(), spec.provider) == ids.end()) {
-    return fail(ErrorCode::invalid_argument,
-                "provider '" + spec.provider +
-                    "' is not one of bitbucket_server, github, gitlab, bitbucket_cloud, "
-                    "azure_devops, gitea");
-  }
-  if (auto r = check_name("project key", spec.project_key, 200); !r) {
-    return std::unexpected(r.error());
-  }
-  if (auto r = check_name("repository slug", spec.slug, 200); !r) return std::unexpected(r.error());
-  if (auto r = check_name("clone URL", spec.clone_url, 2000); !r) return std::unexpected(r.error());
-  if (spec.project_key.find('/') != std::string::npos || spec.slug.find('/') != std::string::npos) {
-    return fail(ErrorCode::invalid_argument, "project key and slug may not contain '/'");
-  }
-  auto org = get_org(spec.org);
-  if (!org) return std::unexpected(org.error());
-  store::RepositoryRecord r;
-  r.org_id = org->id;
-  r.provider = spec.provider;
-  r.project_key = spec.project_key;
-  r.slug = spec.slug;
-  r.clone_url = spec.clone_url;
-  r.auto_update_alm = spec.auto_update_alm;
-  r.created_at_ms = clock_.now_ms();
-  return store_.create_repository(r);
+  RepositoryInput input;
+  input.provider = spec.provider;
+  input.project_key = spec.project_key;
+  input.slug = spec.slug;
+  (is_ssh_clone_url(spec.clone_url) ? input.ssh_clone_url : input.http_clone_url) = spec.clone_url;
+  input.auto_update_alm = spec.auto_update_alm;
+  return RepositoryService(store_, box_, clock_).create(spec.org, input, spec.actor);
 }
 
 Result<std::vector<store::RepositoryRecord>> AdminService::list_repositories(

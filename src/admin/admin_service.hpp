@@ -65,8 +65,9 @@ struct RepositorySpec {
   std::string provider;
   std::string project_key;
   std::string slug;
-  std::string clone_url;
+  std::string clone_url;  ///< HTTP(S) or SSH form (see RepositoryService)
   bool auto_update_alm = false;
+  Actor actor;  ///< for the audit log
 };
 
 /// Input of add_job.
@@ -142,6 +143,8 @@ class AdminService {
   [[nodiscard]] std::vector<std::pair<std::int64_t, UnixMillis>> take_token_uses();
   /// Records a use of an org token (webhook or api) for the batched last_used_at update.
   void record_token_use(std::int64_t token_id);
+  /// Registers a repository through RepositoryService::create (same validation and audit); an
+  /// SSH-form clone URL becomes the SSH clone URL.
   [[nodiscard]] Result<store::RepositoryRecord> add_repository(const RepositorySpec& spec);
   [[nodiscard]] Result<std::vector<store::RepositoryRecord>> list_repositories(
       const std::string& org);

@@ -16,7 +16,11 @@
 #include "admin/token_use_flusher.hpp"
 #include "api/admin_routes.hpp"
 #include "api/error_mapping.hpp"
+#include "api/job_routes.hpp"
 #include "api/metrics_routes.hpp"
+#include "api/story_routes.hpp"
+#include "api/smart_commit_routes.hpp"
+#include "api/repository_routes.hpp"
 #include "api/webhook_routes.hpp"
 #include "app/alm_runtime.hpp"
 #include "app/json_log_formatter.hpp"
@@ -28,12 +32,15 @@
 #include "pipeline/delivery_processor.hpp"
 #include "pipeline/ingest.hpp"
 #include "pipeline/job_dispatch.hpp"
+#include "pipeline/job_http_executor.hpp"
+#include "pipeline/job_runner.hpp"
+#include "pipeline/job_service.hpp"
 #include "pipeline/org_directory.hpp"
+#include "pipeline/org_pattern_cache.hpp"
 #include "pipeline/pipeline_metrics.hpp"
 #include "pipeline/rate_limiter.hpp"
 #include "pipeline/store_probe.hpp"
 #include "pipeline/worker.hpp"
-#include "smartcommit/story_key_pattern.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace cb::app {
@@ -93,6 +100,13 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
     return 1;
   }
 
+  if (auto runs = store_->recover_runs(clock.now_ms()); !runs) {
+    spdlog::error("recovery of job runs failed: {}", runs.error().detail);
+    return 1;
+  } else if (runs->interrupted > 0) {
+    spdlog::info("{} job runs left running by the previous run are interrupted ({} re-queued)",
+                 runs->interrupted, runs->requeued);
+  }
   if (auto requeued = store_->recover_after_restart(clock.now_ms()); !requeued) {
     spdlog::error("recovery failed: {}", requeued.error().detail);
     return 1;
@@ -100,11 +114,6 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
     spdlog::info("re-queued {} deliveries left in processing by the previous run", *requeued);
   }
 
-  auto pattern = smartcommit::StoryKeyPattern::jira_default();
-  if (!pattern) {
-    spdlog::error("cannot compile the story-key pattern: {}", pattern.error().message);
-    return 1;
-  }
   const auto paths = pipeline::PipelinePaths::under(config_.data_dir);
   metrics::Registry registry;
   const auto pipeline_metrics = pipeline::PipelineMetrics::register_in(registry);
@@ -131,12 +140,17 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
   admin::AdminService admin_service(*store_, *box_, clock);
   admin::TokenUseFlusher token_uses(admin_service, *store_, std::chrono::seconds(2));
   ingest.on_token_used([&admin_service](std::int64_t id) { admin_service.record_token_use(id); });
-  std::atomic<bool> stopping{false};
-  pipeline::JobDispatch jobs(*store_, clock, paths,
-                             std::chrono::milliseconds(config_.job_timeout_ms), &stopping);
-  jobs.set_on_run_finished(
+  pipeline::JobRunnerOptions runner_options;
+  runner_options.threads = static_cast<unsigned>(config_.runner_threads);
+  runner_options.command_timeout = std::chrono::milliseconds(config_.job_timeout_ms);
+  pipeline::JobRunner runner(*store_, clock, paths, box_.get(), pipeline::make_http_executor(clock),
+                             runner_options);
+  runner.set_on_run_finished(
       [&pipeline_metrics](std::string_view status) { pipeline_metrics.count_run(status); });
-  pipeline::CommitSync sync(*store_, clock, paths, *pattern);
+  pipeline::JobDispatch jobs(*store_, clock, paths);
+  jobs.set_on_runs_queued([&runner] { runner.notify(); });
+  pipeline::OrgPatternCache patterns(*store_);  // each org's smart-commit patterns, compiled once
+  pipeline::CommitSync sync(*store_, clock, paths, patterns, box_.get());
   AlmRuntime alm(config_, *store_, *box_, clock, &pipeline_metrics);
   alm.attach(sync);
   pipeline::DeliveryProcessor processor(*store_, jobs, sync);
@@ -155,8 +169,18 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
   probe.check_now();
   api::add_metrics_route(router, registry);
   api::add_readiness_route(router, probe, clock, std::chrono::seconds(5));
+  admin::StoryService story_service(*store_);
+  admin::SmartCommitService smart_commits(*store_, clock);
   boost::asio::thread_pool admin_pool(2);  // the admin API's store work, off the I/O threads
   api::add_admin_routes(router, admin_service, admin_pool);
+  api::add_story_routes(router, admin_service, story_service, admin_pool);
+  api::add_smart_commit_routes(router, admin_service, smart_commits, admin_pool);
+  admin::RepositoryService repository_service(*store_, *box_, clock);
+  std::string public_base_url = config_.effective_public_url();  // final once the port is bound
+  api::add_repository_routes(router, admin_service, repository_service, admin_pool,
+                             [&public_base_url] { return public_base_url; });
+  pipeline::JobService job_service(*store_, *box_, clock);
+  api::add_job_routes(router, admin_service, job_service, &runner, admin_pool);
   alm.add_routes(router, admin_service, admin_pool);
 
   asio::io_context ioc(static_cast<int>(config_.threads));
@@ -178,11 +202,13 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
   }
   worker.start();
   alm.start();
+  runner.start();
   probe.start();
 
   Config shown = config_;
   shown.listen_port = *port;
   const std::string base = shown.effective_public_url();
+  public_base_url = base;  // before any request is served: the I/O threads start below
   spdlog::info("commitbridge listening on {}:{} (data in {})", config_.listen_host, *port,
                config_.data_dir.string());
   std::cout << "commitbridge is listening on " << config_.listen_host << ":" << *port << "\n"
@@ -224,9 +250,9 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
   ioc.run();
   for (auto& t : threads) t.join();
 
-  stopping.store(true);  // stops a running job command (its run becomes interrupted)
   worker.stop();
   alm.stop();
+  runner.stop();  // stops running actions (their runs become interrupted)
   probe.stop();
   admin_pool.join();
   token_uses.stop();

@@ -63,6 +63,12 @@ std::vector<Setting> settings() {
          c.public_url = v;
          return {};
        }},
+      // The same setting under the name the repository registry documents.
+      {"server", "public_base_url", K::text,
+       [](Config& c, const std::string& v) -> Result<void> {
+         c.public_url = v;
+         return {};
+       }},
       {"server", "threads", K::integer,
        [](Config& c, const std::string& v) {
          return assign_int(c.threads, v, "server.threads", 1, 64);
@@ -156,6 +162,10 @@ std::vector<Setting> settings() {
        [](Config& c, const std::string& v) {
          return assign_int(c.alm_project_keys_refresh_ms, v, "alm.project_keys_refresh_ms", 1000,
                            7 * kMaxMs);
+       }},
+      {"jobs", "runner_threads", K::integer,
+       [](Config& c, const std::string& v) {
+         return assign_int(c.runner_threads, v, "jobs.runner_threads", 1, 64);
        }},
       {"log", "level", K::text,
        [](Config& c, const std::string& v) -> Result<void> {

@@ -18,8 +18,10 @@ struct Config {
   // [server]
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8080;
-  std::string public_url;  ///< base URL shown in webhook URLs; default http://<listen>
-  unsigned threads = 2;    ///< I/O threads
+  /// Base URL shown in webhook URLs (server.public_base_url, or its older name
+  /// server.public_url); default http://<listen>.
+  std::string public_url;
+  unsigned threads = 2;  ///< I/O threads
   std::size_t max_body_bytes = 25 * 1024 * 1024;
   std::size_t max_header_bytes = 64 * 1024;
   std::size_t max_header_count = 100;  ///< more header fields get 431
@@ -46,6 +48,8 @@ struct Config {
   std::int64_t alm_max_retry_backoff_ms = 3'600'000;     ///< the longest wait between attempts
   std::int64_t alm_request_timeout_ms = 10'000;          ///< one request to Jira or a webhook
   std::int64_t alm_project_keys_refresh_ms = 3'600'000;  ///< Jira project keys listed this often
+  // [jobs]
+  int runner_threads = 4;  ///< threads running job actions
   // [log]
   std::string log_level = "info";
   bool log_json = false;

@@ -33,12 +33,18 @@ int report(const Error& error);
 
 /// Registers org, token, audit, admin-token and keys commands. Each sets `action` when chosen.
 void add_org_token_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
-/// Registers repo and job commands. Each sets `action` when chosen.
-void add_admin_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
-/// Registers runs, deliveries and stories commands.
+/// Registers the repo commands (repo_commands.cpp). Each sets `action` when chosen.
+void add_repo_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
+/// Registers job and runs commands and `deliveries get` (after add_report_commands).
+void add_job_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
+/// Registers deliveries commands.
 void add_report_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
 /// Registers alm (connections) and outbox commands.
 void add_alm_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
+/// Registers stories (show, list) and commits (stories) commands.
+void add_story_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
+/// Registers smart-commits patterns list|add|remove and smart-commits test.
+void add_smart_commit_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action);
 
 /// The actor recorded in the audit log for CLI changes: "cli:<login name>".
 [[nodiscard]] std::string cli_actor_name();

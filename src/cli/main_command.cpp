@@ -90,9 +90,12 @@ int run_main(int argc, char** argv) {
   });
 
   add_org_token_commands(root, common, action);
-  add_admin_commands(root, common, action);
+  add_repo_commands(root, common, action);
   add_report_commands(root, common, action);
   add_alm_commands(root, common, action);
+  add_story_commands(root, common, action);
+  add_smart_commit_commands(root, common, action);
+  add_job_commands(root, common, action);
 
   try {
     root.parse(argc, argv);

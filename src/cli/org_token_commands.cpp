@@ -352,7 +352,7 @@ void add_org_token_commands(CLI::App& root, CommonOptions& common, std::function
             return 0;
           }
           for (const auto& e : page->items) {
-            std::cout << format_utc(e.created_at_ms) << "  " << std::left << std::setw(14)
+            std::cout << format_utc(e.created_at_ms) << "  " << std::left << std::setw(20)
                       << e.action << std::setw(20) << e.target << e.actor
                       << (e.remote_address.empty() ? "" : " from " + e.remote_address) << "\n";
           }

@@ -1,4 +1,5 @@
-// runs, deliveries and stories subcommands: read-only views of the store.
+// deliveries subcommands: read-only views of the store (runs: job_commands.cpp; stories:
+// story_commands.cpp).
 
 #include <boost/json.hpp>
 #include <iomanip>
@@ -10,10 +11,6 @@ namespace cb::cli {
 namespace {
 
 namespace json = boost::json;
-
-json::value opt_time(std::optional<UnixMillis> t) {
-  return t ? json::value(format_utc(*t)) : json::value();
-}
 
 std::string first_line(const std::string& s, std::size_t max) {
   std::string line = s.substr(0, s.find('\n'));
@@ -34,76 +31,6 @@ Result<std::optional<std::int64_t>> org_filter(store::Store& store,
 }  // namespace
 
 void add_report_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action) {
-  // runs
-  auto* runs = root.add_subcommand("runs", "job runs");
-  runs->require_subcommand(1);
-  {
-    auto* list = runs->add_subcommand("list", "list job runs, newest first");
-    add_common_options(*list, common);
-    static std::optional<std::string> org, delivery;
-    static std::size_t limit = 50;
-    static std::optional<std::int64_t> before;
-    static bool as_json = false;
-    list->add_option("--org", org, "only this org");
-    list->add_option("--delivery", delivery, "only runs of this delivery id");
-    list->add_option("--limit", limit, "at most this many")
-        ->check(CLI::Range(1, 1000))
-        ->capture_default_str();
-    list->add_option("--before", before, "page: only runs with id below this");
-    list->add_flag("--json", as_json, "print JSON");
-    list->callback([&] {
-      action = [&]() -> int {
-        auto a = open_application(common);
-        if (!a) return 1;
-        auto org_id = org_filter(a->store(), org);
-        if (!org_id) return report(org_id.error());
-        store::RunQuery q;
-        q.org_id = *org_id;
-        q.delivery_id = delivery;
-        q.limit = limit;
-        q.before_id = before;
-        auto rows = a->store().list_runs(q);
-        if (!rows) return report(rows.error());
-        if (as_json) {
-          json::array arr;
-          for (const auto& r : *rows) {
-            arr.push_back(json::object{
-                {"id", r.id},
-                {"org", r.org_name},
-                {"job", r.job_name},
-                {"repository", r.repository},
-                {"delivery_id", r.delivery_id},
-                {"ref", r.ref_id},
-                {"branch", r.branch},
-                {"from_hash", r.from_hash},
-                {"to_hash", r.to_hash},
-                {"status", r.status},
-                {"exit_code", r.exit_code ? json::value(*r.exit_code) : json::value()},
-                {"created_at", format_utc(r.created_at_ms)},
-                {"started_at", opt_time(r.started_at_ms)},
-                {"finished_at", opt_time(r.finished_at_ms)},
-                {"output_tail", r.output_tail},
-                {"log_path", r.log_path},
-            });
-          }
-          std::cout << json::serialize(arr) << "\n";
-          return 0;
-        }
-        std::cout << std::left << std::setw(6) << "ID" << std::setw(16) << "JOB" << std::setw(26)
-                  << "REPOSITORY" << std::setw(24) << "BRANCH" << std::setw(12) << "STATUS"
-                  << std::setw(6) << "EXIT"
-                  << "STARTED\n";
-        for (const auto& r : *rows) {
-          std::cout << std::setw(6) << r.id << std::setw(16) << r.job_name << std::setw(26)
-                    << r.repository << std::setw(24) << r.branch << std::setw(12) << r.status
-                    << std::setw(6) << (r.exit_code ? std::to_string(*r.exit_code) : "-")
-                    << time_or_dash(r.started_at_ms) << "\n";
-        }
-        return 0;
-      };
-    });
-  }
-
   // deliveries
   auto* deliveries = root.add_subcommand("deliveries", "received webhook deliveries");
   deliveries->require_subcommand(1);
@@ -164,66 +91,6 @@ void add_report_commands(CLI::App& root, CommonOptions& common, std::function<in
           if (!d.external_id.empty()) {
             std::cout << std::setw(26) << ""
                       << "sender id " << d.external_id << "\n";
-          }
-        }
-        return 0;
-      };
-    });
-  }
-
-  // stories
-  auto* stories = root.add_subcommand("stories", "commits linked to ALM stories");
-  stories->require_subcommand(1);
-  {
-    auto* show = stories->add_subcommand("show", "list the commits linked to a story");
-    add_common_options(*show, common);
-    static std::string key;
-    static std::optional<std::string> org;
-    static bool as_json = false;
-    show->add_option("KEY", key, "story key, e.g. ABC-123")->required();
-    show->add_option("--org", org, "only this org");
-    show->add_flag("--json", as_json, "print JSON");
-    show->callback([&] {
-      action = [&]() -> int {
-        auto a = open_application(common);
-        if (!a) return 1;
-        auto org_id = org_filter(a->store(), org);
-        if (!org_id) return report(org_id.error());
-        auto links = a->store().story_links(*org_id, key);
-        if (!links) return report(links.error());
-        if (as_json) {
-          json::array arr;
-          for (const auto& l : *links) {
-            json::array seen;
-            for (const auto& s : l.sightings) {
-              seen.push_back(json::object{{"repository", s.repository},
-                                          {"branch", s.branch},
-                                          {"delivery_id", s.delivery_id},
-                                          {"seen_at", format_utc(s.seen_at_ms)}});
-            }
-            arr.push_back(json::object{{"story_key", l.commit.story_key},
-                                       {"commit", l.commit.commit_hash},
-                                       {"author_name", l.commit.author_name},
-                                       {"author_email", l.commit.author_email},
-                                       {"authored_at", format_utc(l.commit.authored_at_ms)},
-                                       {"message", l.commit.message},
-                                       {"linked_at", format_utc(l.created_at_ms)},
-                                       {"seen", std::move(seen)}});
-          }
-          std::cout << json::serialize(arr) << "\n";
-          return 0;
-        }
-        if (links->empty()) {
-          std::cout << "no commits linked to " << key << "\n";
-          return 0;
-        }
-        for (const auto& l : *links) {
-          std::cout << l.commit.commit_hash.substr(0, 12) << "  "
-                    << format_utc(l.commit.authored_at_ms) << "  " << l.commit.author_name << " <"
-                    << l.commit.author_email << ">\n    " << first_line(l.commit.message, 100)
-                    << "\n";
-          for (const auto& s : l.sightings) {
-            std::cout << "    seen on " << s.repository << " " << s.branch << "\n";
           }
         }
         return 0;

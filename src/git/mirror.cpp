@@ -147,24 +147,37 @@ bool is_local_path(std::string_view url) {
 /// State of the credential callback of one fetch.
 struct CredentialState {
   const FetchCredentials* creds = nullptr;
-  int attempts = 0;
+  int offers = 0;
 };
 
 int acquire_credentials(git_credential** out, const char* /*url*/, const char* username_from_url,
                         unsigned int allowed_types, void* payload) {
   auto* state = static_cast<CredentialState*>(payload);
-  if (state == nullptr || state->creds == nullptr ||
-      (state->creds->username.empty() && state->creds->password.empty()) ||
-      (allowed_types & GIT_CREDENTIAL_USERPASS_PLAINTEXT) == 0) {
-    return GIT_PASSTHROUGH;  // libgit2 then fails with its own "authentication required" error
+  if (state == nullptr) return GIT_PASSTHROUGH;
+  const CredentialChoice choice =
+      select_credential(state->creds, allowed_types, username_from_url, state->offers);
+  switch (choice.action) {
+    case CredentialAction::passthrough:
+      return GIT_PASSTHROUGH;  // libgit2 then fails with its own "authentication required" error
+    case CredentialAction::reject:
+      git_error_set_str(GIT_ERROR_NET, "the remote rejected the configured credentials");
+      return GIT_EAUTH;
+    case CredentialAction::username:
+      return git_credential_username_new(out, choice.username.c_str());
+    case CredentialAction::userpass:
+      ++state->offers;
+      return git_credential_userpass_plaintext_new(out, choice.username.c_str(),
+                                                   state->creds->password.c_str());
+    case CredentialAction::ssh_key: {
+      ++state->offers;
+      const auto& c = *state->creds;
+      return git_credential_ssh_key_new(
+          out, choice.username.c_str(),
+          c.ssh_public_key_path.empty() ? nullptr : c.ssh_public_key_path.c_str(),
+          c.ssh_private_key_path.c_str(), c.password.empty() ? nullptr : c.password.c_str());
+    }
   }
-  if (state->attempts++ > 0) {
-    git_error_set_str(GIT_ERROR_NET, "the remote rejected the configured credentials");
-    return GIT_EAUTH;
-  }
-  std::string user = state->creds->username;
-  if (user.empty() && username_from_url != nullptr) user = username_from_url;
-  return git_credential_userpass_plaintext_new(out, user.c_str(), state->creds->password.c_str());
+  return GIT_PASSTHROUGH;
 }
 
 }  // namespace
@@ -451,6 +464,41 @@ Result<std::vector<CommitInfo>> Mirror::commits_for_ref_change(std::string_view 
                 last_libgit2_error_message(rc));
   }
   return commits;
+}
+
+Result<std::vector<std::string>> Mirror::commits_removed_by_ref_change(
+    std::string_view from_hash, std::string_view to_hash, std::size_t max_commits) const {
+  std::vector<std::string> removed;
+  if (is_zero_hash(from_hash) || is_zero_hash(to_hash) || max_commits == 0) return removed;
+  auto to = resolve_commit(repo_.get(), to_hash);
+  if (!to) return std::unexpected(to.error());
+  if (!*to) {
+    return fail(ErrorCode::not_found, "commit " + std::string(to_hash) +
+                                          " is not in the mirror of " + redacted_clone_url());
+  }
+  auto from = resolve_commit(repo_.get(), from_hash);
+  if (!from) return std::unexpected(from.error());
+  if (!*from || git_oid_equal(&**from, &**to)) return removed;
+
+  git_revwalk* walk_raw = nullptr;
+  int rc = git_revwalk_new(&walk_raw, repo_.get());
+  RevwalkPtr walk(walk_raw);
+  if (rc >= 0) rc = git_revwalk_sorting(walk.get(), GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
+  if (rc >= 0) rc = git_revwalk_push(walk.get(), &**from);
+  if (rc >= 0) rc = git_revwalk_hide(walk.get(), &**to);
+  if (rc < 0) {
+    return fail(ErrorCode::internal, "cannot walk the mirror's history",
+                last_libgit2_error_message(rc));
+  }
+  git_oid oid{};
+  while (removed.size() < max_commits && (rc = git_revwalk_next(&oid, walk.get())) == 0) {
+    removed.push_back(oid_to_string(&oid));
+  }
+  if (removed.size() < max_commits && rc != GIT_ITEROVER) {
+    return fail(ErrorCode::internal, "cannot walk the mirror's history",
+                last_libgit2_error_message(rc));
+  }
+  return removed;
 }
 
 Result<std::optional<CommitInfo>> Mirror::find_commit(std::string_view hash) const {

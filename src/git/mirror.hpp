@@ -12,6 +12,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "git/credential_selection.hpp"
 
 struct git_repository;
 
@@ -28,14 +29,6 @@ struct CommitInfo {
   std::string committer_email;
   UnixMillis commit_time_ms = 0;     ///< committer date, ms since the Unix epoch, UTC
   std::vector<std::string> parents;  ///< parent hashes (40 hex) in parent order; 2+ for merges
-};
-
-/// HTTP basic credentials for fetching (user name and password or access token). Used only when
-/// the remote asks for credentials and the user name or password is non-empty. Never logged and
-/// never part of an error message.
-struct FetchCredentials {
-  std::string username;
-  std::string password;
 };
 
 /// A bare repository on local disk that mirrors the branches and tags of one remote ("origin").
@@ -67,14 +60,15 @@ class Mirror {
   /// Fetches all branches and tags of the clone URL given to open_or_create() (git's
   /// url.*.insteadOf rewriting is not applied) into refs/heads/* and refs/tags/*, force-updating
   /// refs that moved (including non-fast-forward) and pruning refs that were deleted on the
-  /// remote. `creds`, when given and non-empty, answers the remote's request for HTTP basic
-  /// (user/password) credentials; they are offered once, a rejected password is not retried.
+  /// remote. `creds`, when given and non-empty, answers the remote's request for credentials
+  /// (see select_credential: HTTP basic user/password, or an SSH key file with its passphrase);
+  /// they are offered once, rejected credentials are not retried.
   ///
   /// Errors: `peer_unavailable` when the remote cannot be reached (unknown host, connection
   /// refused, no repository at a local path), refuses the credentials or the transfer fails; the
   /// message names the URL (without user info) and carries libgit2's message, with any password
-  /// removed. `internal` when libgit2 cannot be initialized or another fetch holds the mirror's ref
-  /// locks.
+  /// or passphrase removed. `internal` when libgit2 cannot be initialized or another fetch holds
+  /// the mirror's ref locks.
   [[nodiscard]] Result<void> fetch(const std::optional<FetchCredentials>& creds = {});
 
   /// The commits that a ref change (one element of a push) brought to `ref_name`, newest first
@@ -102,6 +96,17 @@ class Mirror {
   [[nodiscard]] Result<std::vector<CommitInfo>> commits_for_ref_change(
       std::string_view ref_name, std::string_view from_hash, std::string_view to_hash,
       std::size_t max_commits = 10000) const;
+
+  /// The hashes (40 hex) of the commits that a ref update took away from the ref: reachable from
+  /// `from_hash` and not from `to_hash` (what a force push or a reset left behind), newest first,
+  /// at most `max_commits`. Reads the mirror only. Empty when either hash is the zero hash (a
+  /// created or deleted ref: see commits_for_ref_change) or when `from_hash` is not in the mirror
+  /// (history the mirror never saw cannot have been linked from it).
+  ///
+  /// Errors: `invalid_argument` when a hash is not 4-40 hex digits or is ambiguous; `not_found`
+  /// when `to_hash` is not in the mirror; `internal` on a libgit2 failure while walking.
+  [[nodiscard]] Result<std::vector<std::string>> commits_removed_by_ref_change(
+      std::string_view from_hash, std::string_view to_hash, std::size_t max_commits = 10000) const;
 
   /// The commit with the given hash (full 40 hex or a unique prefix of at least 4 hex digits; an
   /// annotated tag's hash is peeled), or std::nullopt when the mirror does not hold it.

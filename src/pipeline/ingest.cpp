@@ -100,17 +100,25 @@ Result<IngestPlan> Ingest::prepare(IngestRequest request) const {
   }
   if (ping) return IngestPlan{PingAnswer{true}};
 
-  auto json = json_payload(raw.header("Content-Type"), raw.body);
-  if (!json) return std::unexpected(json.error());
+  std::string decoded;
+  auto text = json_text(raw.header("Content-Type"), raw.body, decoded);
+  if (!text) return std::unexpected(text.error());
   if (provider != nullptr) {
     // Refuse a payload the provider cannot read now, while the sender can still see the error,
-    // instead of accepting it and failing later.
-    RawDelivery parsed_view;
-    parsed_view.org = raw.org;
-    parsed_view.headers = raw.headers;
-    parsed_view.body = std::move(*json);
-    parsed_view.received_at_ms = raw.received_at_ms;
-    if (auto event = provider->parse(parsed_view); !event) return std::unexpected(event.error());
+    // instead of accepting it and failing later. The body is parsed once, by the provider
+    // (which refuses text that is not a JSON object with malformed_payload).
+    if (text->data() == raw.body.data()) {
+      if (auto event = provider->parse(raw); !event) return std::unexpected(event.error());
+    } else {
+      RawDelivery parsed_view;
+      parsed_view.org = raw.org;
+      parsed_view.headers = raw.headers;
+      parsed_view.body = std::move(decoded);
+      parsed_view.received_at_ms = raw.received_at_ms;
+      if (auto event = provider->parse(parsed_view); !event) return std::unexpected(event.error());
+    }
+  } else if (auto json = json_payload(raw.header("Content-Type"), raw.body); !json) {
+    return std::unexpected(json.error());  // no provider to read it: a JSON object at least
   }
 
   store::NewDelivery d;

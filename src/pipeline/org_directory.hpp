@@ -28,6 +28,15 @@ struct OrgCredentials {
 /// epoch (bumped by any token or org change, also by another process such as the CLI), so a
 /// revoked, rotated or new token takes effect on the next request; `ttl` bounds an entry's age
 /// in any case.
+///
+/// The guarantee, with the SQLite store: a token or org change committed by any commitbridge
+/// process on the same database (this server, the CLI, another server process) before a request
+/// is read is seen by that request. Store::token_epoch() costs a memory read then: the store
+/// keeps the last epoch it read and a counter shared by those processes (the file
+/// `<database>-epoch`, mapped shared) that each of them bumps after committing such a change,
+/// and reads the database again only when the counter moved. A change made by another program
+/// (the sqlite3 shell) is seen within 100 ms (kEpochRecheck), or on every lookup when the
+/// counter file cannot be mapped.
 class OrgDirectory {
  public:
   OrgDirectory(store::Store& store, const auth::SecretBox& box, const Clock& clock,

@@ -34,11 +34,12 @@ Result<std::string> check_json_object(std::string text) {
 
 }  // namespace
 
-Result<std::string> json_payload(std::string_view content_type, std::string_view body) {
+Result<std::string_view> json_text(std::string_view content_type, std::string_view body,
+                                   std::string& decoded) {
   const std::string mt = media_type(content_type);
   if (mt.empty() || mt == "application/json" || mt == "text/json" ||
       (mt.size() > 5 && mt.ends_with("+json"))) {
-    return check_json_object(std::string(body));
+    return body;
   }
   if (mt == "application/x-www-form-urlencoded") {
     auto params = boost::urls::parse_query(body);
@@ -51,7 +52,8 @@ Result<std::string> json_payload(std::string_view content_type, std::string_view
       if (param.key == "payload" && param.has_value) {
         boost::urls::encoding_opts opts;
         opts.space_as_plus = true;
-        return check_json_object(param.value.decode(opts));
+        decoded = param.value.decode(opts);
+        return std::string_view(decoded);
       }
     }
     return fail(ErrorCode::unsupported_media_type,
@@ -60,6 +62,13 @@ Result<std::string> json_payload(std::string_view content_type, std::string_view
   return fail(ErrorCode::unsupported_media_type,
               "Content-Type '" + std::string(content_type.substr(0, 100)) +
                   "' is not supported; send application/json or form-encoded payload=");
+}
+
+Result<std::string> json_payload(std::string_view content_type, std::string_view body) {
+  std::string decoded;
+  auto text = json_text(content_type, body, decoded);
+  if (!text) return std::unexpected(text.error());
+  return check_json_object(std::string(*text));
 }
 
 }  // namespace cb::pipeline

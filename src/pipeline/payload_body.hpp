@@ -15,4 +15,12 @@ namespace cb::pipeline {
 [[nodiscard]] Result<std::string> json_payload(std::string_view content_type,
                                                std::string_view body);
 
+/// The same choice of text as json_payload() without parsing it, for a caller that parses it
+/// next anyway (the provider's parser checks that it is a JSON object): `body` itself for the
+/// JSON types, else the url-decoded `payload` field, stored in `decoded` which the returned
+/// view then points into. Errors: unsupported_media_type, malformed_payload (a form that does
+/// not parse), as json_payload().
+[[nodiscard]] Result<std::string_view> json_text(std::string_view content_type,
+                                                 std::string_view body, std::string& decoded);
+
 }  // namespace cb::pipeline

@@ -19,12 +19,55 @@ struct DeliveryQuery {
   std::optional<std::int64_t> before_seq;  ///< cursor: only deliveries with seq < before_seq
 };
 
-/// Filter and page for job run lists (newest first).
+/// Filter and page for job run lists (newest first). Times are created_at, in ms, UTC.
 struct RunQuery {
   std::optional<std::int64_t> org_id;
   std::optional<std::string> delivery_id;
+  std::optional<std::int64_t> job_id;
+  std::optional<std::string> job_name;  ///< exact job name (any repository of the org)
+  std::optional<std::string> status;
+  std::optional<std::string> branch;
+  std::optional<UnixMillis> since;  ///< created_at >= since
+  std::optional<UnixMillis> until;  ///< created_at < until
   std::size_t limit = 50;
   std::optional<std::int64_t> before_id;
+};
+
+/// Filter and page of a story's links (newest authored first). The cursor is the last link of
+/// the previous page: only links with (authored_at_ms, id) below (before_authored_at_ms,
+/// before_id).
+struct StoryLinkQuery {
+  std::optional<std::int64_t> org_id;  ///< all orgs when empty
+  std::string story_key;
+  std::size_t limit = 50;
+  std::optional<UnixMillis> before_authored_at_ms;  ///< set together with before_id
+  std::optional<std::int64_t> before_id;
+};
+
+/// One run a delivery asked for, as create_job_runs() reports it.
+struct CreatedRun {
+  JobRunRecord run;  ///< the stored run (the existing one when not created now)
+  bool created = false;
+  std::vector<std::int64_t> superseded;  ///< older queued runs this one superseded
+};
+
+/// What recover_runs() did after a restart.
+struct RunRecovery {
+  int interrupted = 0;  ///< runs found running, now interrupted
+  int requeued = 0;     ///< new queued runs for jobs with requeue_interrupted
+};
+
+/// What the worker did with a claimed delivery, recorded by Store::settle_and_claim.
+struct DeliveryOutcome {
+  std::string delivery_id;
+  /// done, ignored, failed, or queued again (with next_attempt_ms) for a retry.
+  std::string status;
+  std::string reason;
+  UnixMillis updated_at_ms = 0;
+  UnixMillis next_attempt_ms = 0;
+  /// Not processed at all (the worker stopped first): back to queued, its claim's attempt not
+  /// counted, reason and next attempt time unchanged; status and reason above are ignored.
+  bool release = false;
 };
 
 /// Durable state of commitbridge. Every method is thread-safe. Errors: store_unavailable when the
@@ -69,7 +112,9 @@ class Store {
   /// Sets last_used_at of many tokens in one transaction (token id, time).
   [[nodiscard]] virtual Result<void> touch_tokens(
       const std::vector<std::pair<std::int64_t, UnixMillis>>& uses) = 0;
-  /// A number that changes whenever a token or org changes (also from another process).
+  /// A number that changes whenever a token or org changes (also from another process). Called
+  /// on every webhook request: implementations answer from memory when they can tell that
+  /// nothing changed (see SqliteStore::token_epoch).
   [[nodiscard]] virtual Result<std::int64_t> token_epoch() = 0;
 
   // Server admin tokens.
@@ -90,8 +135,9 @@ class Store {
       std::size_t limit) = 0;
 
   // Key rotation.
-  /// Re-seals every stored webhook secret and ALM connection secret with `rewrap(sealed, aad)`
-  /// in one transaction and
+  /// Re-seals every stored webhook secret, repository credential secret (AAD
+  /// repository_credential_aad) and ALM connection secret (AAD alm_secret_aad) with
+  /// `rewrap(sealed, aad)` in one transaction and
   /// records `key_fingerprint` in the same transaction; any failure changes nothing.
   /// Returns how many secrets were re-sealed.
   [[nodiscard]] virtual Result<std::size_t> rewrap_secrets(
@@ -102,14 +148,32 @@ class Store {
   [[nodiscard]] virtual Result<std::optional<std::string>> meta(const std::string& key) = 0;
   [[nodiscard]] virtual Result<void> set_meta(const std::string& key, const std::string& value) = 0;
 
-  // Repositories and jobs.
+  // Repositories (implemented in sqlite/sqlite_store_repositories.cpp).
+  /// Inserts a repository; updated_at_ms defaults to created_at_ms, display_name to the slug.
+  /// Errors: conflict when the org already has provider × project key × slug (case-insensitive).
   [[nodiscard]] virtual Result<RepositoryRecord> create_repository(const RepositoryRecord& r) = 0;
   /// The repository of the org with this provider, project key and slug (case-insensitive).
   [[nodiscard]] virtual Result<std::optional<RepositoryRecord>> find_repository(
       std::int64_t org_id, const std::string& provider, const std::string& project_key,
       const std::string& slug) = 0;
+  /// The org's repositories, ordered by project key and slug.
   [[nodiscard]] virtual Result<std::vector<RepositoryRecord>> list_repositories(
       std::int64_t org_id) = 0;
+  /// The repository with this id if it belongs to the org; nullopt otherwise.
+  [[nodiscard]] virtual Result<std::optional<RepositoryRecord>> get_repository(
+      std::int64_t org_id, std::int64_t repository_id) = 0;
+  /// The org's repositories by ascending id, one page.
+  [[nodiscard]] virtual Result<std::vector<RepositoryRecord>> list_repositories_page(
+      std::int64_t org_id, const PageQuery& page) = 0;
+  /// Replaces every field of the repository `r.id` of `r.org_id` but id, org and created_at
+  /// (all at once: callers read, change and write back). Errors: not_found, conflict.
+  [[nodiscard]] virtual Result<RepositoryRecord> update_repository(const RepositoryRecord& r) = 0;
+  /// Deletes the repository with its jobs, their runs and its story-link sightings (the story
+  /// links stay). Returns how many jobs were deleted with it. Errors: not_found.
+  [[nodiscard]] virtual Result<std::int64_t> delete_repository(std::int64_t org_id,
+                                                               std::int64_t repository_id) = 0;
+
+  // Jobs.
   [[nodiscard]] virtual Result<JobRecord> create_job(const JobRecord& job) = 0;
   [[nodiscard]] virtual Result<std::vector<JobRecord>> list_jobs(std::int64_t repository_id) = 0;
 
@@ -140,21 +204,88 @@ class Store {
   /// Number of deliveries in queued or processing state.
   [[nodiscard]] virtual Result<std::int64_t> pending_deliveries() = 0;
 
-  // Job runs.
-  /// Inserts a queued run unless one exists for job × delivery × ref; returns the run and
-  /// whether it was created now.
+  // Ingest performance: the worker's outcomes and claims in batches.
+  /// Records `outcomes` (as finish_delivery does, or a release), then claims the oldest queued
+  /// deliveries due at `now`, at most `max` of them and, beyond the first, at most about 4 MiB
+  /// of bodies (as claim_next_delivery does each); all in one transaction where the store
+  /// can. `max` = 0 only records. Oldest first; empty when none is due. This default records
+  /// and claims one at a time.
+  [[nodiscard]] virtual Result<std::vector<DeliveryRecord>> settle_and_claim(
+      const std::vector<DeliveryOutcome>& outcomes, UnixMillis now, std::size_t max) {
+    for (const auto& o : outcomes) {
+      auto r = o.release
+                   ? finish_delivery(o.delivery_id, kStatusQueued,
+                                     "not processed before the worker stopped", o.updated_at_ms, 0)
+                   : finish_delivery(o.delivery_id, o.status, o.reason, o.updated_at_ms,
+                                     o.next_attempt_ms);
+      if (!r) return std::unexpected(r.error());
+    }
+    std::vector<DeliveryRecord> claimed;
+    while (claimed.size() < max) {
+      auto next = claim_next_delivery(now);
+      if (!next) return std::unexpected(next.error());
+      if (!*next) break;
+      claimed.push_back(std::move(**next));
+    }
+    return claimed;
+  }
+
+  // Jobs and runs (see also create_job and list_jobs above).
+  /// The org's jobs by ascending id, one page.
+  [[nodiscard]] virtual Result<std::vector<JobRecord>> list_org_jobs(std::int64_t org_id,
+                                                                     const PageQuery& page) = 0;
+  /// The job with this id; nullopt when absent.
+  [[nodiscard]] virtual Result<std::optional<JobRecord>> get_job(std::int64_t job_id) = 0;
+  /// Replaces every field of job `job.id` but org, repository and created_at (updated_at from
+  /// the record). Errors: not_found, conflict (name taken in the repository).
+  [[nodiscard]] virtual Result<JobRecord> update_job(const JobRecord& job) = 0;
+  /// Deletes a job and its runs. not_found when absent.
+  [[nodiscard]] virtual Result<void> delete_job(std::int64_t job_id) = 0;
+
+  /// Inserts a queued run (attempt 0) unless one exists for job × delivery × ref; returns the
+  /// run and whether it was created now.
   [[nodiscard]] virtual Result<std::pair<JobRunRecord, bool>> create_job_run(
       const JobRunRecord& run) = 0;
+  /// create_job_run for every element, in one transaction, in order. A run created now for a
+  /// job with supersede on marks the job's older queued runs of the same ref superseded (with
+  /// superseded_by and finished_at = now).
+  [[nodiscard]] virtual Result<std::vector<CreatedRun>> create_job_runs(
+      const std::vector<JobRunRecord>& runs, UnixMillis now) = 0;
+  /// Claims the oldest queued run whose job has fewer running runs than its max_concurrent
+  /// (status -> running, started_at = now, log_path set by `log_path_of(run id)`); nullopt
+  /// when none may start.
+  [[nodiscard]] virtual Result<std::optional<JobRunRecord>> claim_next_run(
+      UnixMillis now, const std::function<std::string(std::int64_t)>& log_path_of) = 0;
   [[nodiscard]] virtual Result<void> mark_run_started(std::int64_t run_id, UnixMillis now,
                                                       const std::string& log_path) = 0;
+  /// Records the end of a run.
   [[nodiscard]] virtual Result<void> finish_run(std::int64_t run_id, std::string_view status,
                                                 std::optional<int> exit_code, UnixMillis now,
                                                 const std::string& output_tail) = 0;
+  /// Sets the human-readable reason of a run's status (e.g. why it failed to start).
+  [[nodiscard]] virtual Result<void> set_run_reason(std::int64_t run_id,
+                                                    const std::string& reason) = 0;
   [[nodiscard]] virtual Result<std::vector<JobRunRecord>> list_runs(const RunQuery& q) = 0;
+  /// The run with this id; nullopt when absent.
+  [[nodiscard]] virtual Result<std::optional<JobRunRecord>> get_run(std::int64_t run_id) = 0;
+  /// Cancels a run: a queued run becomes cancelled at once; a running one gets cancel_requested
+  /// (the runner stops its action and records cancelled). Returns the run after the change.
+  /// Errors: not_found, conflict when the run has already finished.
+  [[nodiscard]] virtual Result<JobRunRecord> cancel_run(std::int64_t run_id, UnixMillis now,
+                                                        const std::string& reason) = 0;
+  /// Ids of running runs whose cancellation was requested.
+  [[nodiscard]] virtual Result<std::vector<std::int64_t>> cancel_requested_runs() = 0;
+  /// Queues a new run with the same job, delivery, ref and hashes as `run_id`, the next attempt
+  /// number and rerun_of = run_id. Errors: not_found.
+  [[nodiscard]] virtual Result<JobRunRecord> rerun(std::int64_t run_id, UnixMillis now) = 0;
+  /// After a crash: runs left running become interrupted; for jobs with requeue_interrupted a
+  /// new queued run (next attempt, rerun_of = the interrupted run) is created. One transaction.
+  [[nodiscard]] virtual Result<RunRecovery> recover_runs(UnixMillis now) = 0;
 
-  // Story links.
+  // Stories.
   /// Links a commit to a story (unique per org × story × commit) and records the sighting
-  /// (unique per link × repository × branch). Returns true when the link is new.
+  /// (unique per link × repository × branch); a sighting that a force push had made unreachable
+  /// becomes reachable again. Returns true when the link is new.
   [[nodiscard]] virtual Result<bool> link_story(std::int64_t org_id, std::int64_t repository_id,
                                                 const StoryCommit& commit,
                                                 const std::string& branch,
@@ -226,6 +357,52 @@ class Store {
   [[nodiscard]] virtual Result<std::int64_t> outbox_backlog() = 0;
   /// The earliest next_attempt_ms of a pending entry; nullopt when none.
   [[nodiscard]] virtual Result<std::optional<UnixMillis>> next_outbox_due() = 0;
+  /// One page of the commits linked to a story: newest authored first (ties: newest link
+  /// first), with their sightings.
+  [[nodiscard]] virtual Result<std::vector<StoryLinkRecord>> story_links_page(
+      const StoryLinkQuery& q) = 0;
+  /// One page of the links of one commit (full 40-hex hash) in an org, by story key.
+  [[nodiscard]] virtual Result<std::vector<StoryLinkRecord>> commit_story_links(
+      std::int64_t org_id, const std::string& commit_hash, const std::string& after_story_key,
+      std::size_t limit) = 0;
+  /// The distinct linked commit hashes of an org that start with `hash_prefix` (lowercase hex),
+  /// ascending, at most `limit`.
+  [[nodiscard]] virtual Result<std::vector<std::string>> find_linked_commits(
+      std::int64_t org_id, const std::string& hash_prefix, std::size_t limit) = 0;
+  /// One page of an org's story keys (ascending, after `after_story_key`) with commit counts.
+  [[nodiscard]] virtual Result<std::vector<StorySummary>> list_stories(
+      std::int64_t org_id, const std::string& after_story_key, std::size_t limit) = 0;
+  /// Marks the sightings of `commit_hashes` on repository × branch as no longer reachable
+  /// (removed at `now` by `delivery_id`), in one transaction. Sightings already unreachable keep
+  /// their first removal. Returns how many sightings changed.
+  [[nodiscard]] virtual Result<std::size_t> mark_commits_unreachable(
+      std::int64_t org_id, std::int64_t repository_id, const std::string& branch,
+      const std::vector<std::string>& commit_hashes, const std::string& delivery_id,
+      UnixMillis now) = 0;
+  /// Marks every reachable sighting on repository × branch as no longer reachable (the branch
+  /// was deleted). Returns how many sightings changed.
+  [[nodiscard]] virtual Result<std::size_t> mark_branch_unreachable(std::int64_t org_id,
+                                                                    std::int64_t repository_id,
+                                                                    const std::string& branch,
+                                                                    const std::string& delivery_id,
+                                                                    UnixMillis now) = 0;
+  // Smart-commit patterns.
+  /// Adds a pattern to the org (the caller validates it); returns it with its id.
+  [[nodiscard]] virtual Result<SmartCommitPatternRecord> create_smart_commit_pattern(
+      const SmartCommitPatternRecord& pattern) = 0;
+  /// The org's patterns by ascending id (the order they apply in).
+  [[nodiscard]] virtual Result<std::vector<SmartCommitPatternRecord>> list_smart_commit_patterns(
+      std::int64_t org_id) = 0;
+  /// The org's patterns by ascending id, one page.
+  [[nodiscard]] virtual Result<std::vector<SmartCommitPatternRecord>>
+  list_smart_commit_patterns_page(std::int64_t org_id, const PageQuery& page) = 0;
+  /// Deletes the org's pattern with this id and returns it; not_found when the org has none.
+  [[nodiscard]] virtual Result<SmartCommitPatternRecord> delete_smart_commit_pattern(
+      std::int64_t org_id, std::int64_t pattern_id) = 0;
+  /// The version of the org's pattern list (changes on every add and delete, also from another
+  /// process), for caches of compiled pattern sets.
+  [[nodiscard]] virtual Result<SmartCommitPatternsVersion> smart_commit_patterns_version(
+      std::int64_t org_id) = 0;
 };
 
 }  // namespace cb::store

@@ -2,7 +2,8 @@
 // killed with SIGKILL at random moments and restarted. Senders retry what failed with a
 // connection error using the same X-Request-Id, as a real sender's redelivery would. In the end
 // every delivery that was answered 2xx exists exactly once, is processed, and its effects (one
-// job run per delivery, one story link per story × commit) are not duplicated.
+// job run per delivery, one story link per story × commit) are not duplicated. Job runs are
+// executed by the runner after their delivery is done; the test waits for both.
 
 #include <gtest/gtest.h>
 
@@ -245,6 +246,21 @@ TEST_F(CrashSafetyTest, KillNineUnderLoadLosesNothingAndDuplicatesNothing) {
       << ready.describe() << "\n"
       << server_->stderr_text();
 
+  // Runs are executed by the job runner after their delivery is done: wait (bounded) until none
+  // is queued or running any more.
+  json::array runs;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        runs = all_pages("runs", "id");
+        for (const auto& r : runs) {
+          const std::string status = str(r, "status");
+          if (status == "queued" || status == "running") return false;
+        }
+        return true;
+      },
+      120s, 500ms))
+      << server_->stderr_text();
+
   // Each answered delivery exists exactly once, under the id it was answered with, and done.
   const auto deliveries = all_pages("deliveries", "seq");
   ASSERT_EQ(deliveries.size(), total);
@@ -266,7 +282,6 @@ TEST_F(CrashSafetyTest, KillNineUnderLoadLosesNothingAndDuplicatesNothing) {
 
   // One job run per trigger delivery, for its ref change; a run cut off by a kill is
   // interrupted (never started again), so at most one per kill.
-  const auto runs = all_pages("runs", "id");
   std::map<std::string, int> runs_per_delivery;
   int interrupted = 0;
   for (const auto& r : runs) {

@@ -81,8 +81,8 @@ TEST_F(DurabilityTest, KillNineAfterThe202sLosesNothingAndRunsEachJobOnce) {
   EXPECT_EQ(stored, sent);
 
   // One run per delivery. A run cut off by the kill is marked interrupted, never started again;
-  // the single worker can have had at most one run in progress.
-  const auto list = runs();
+  // the job runs one at a time (max_concurrent 1), so at most one run was in progress.
+  const auto list = wait_runs_settled();
   ASSERT_EQ(list.size(), static_cast<std::size_t>(kCount)) << json::serialize(list);
   std::map<std::string, int> runs_per_delivery;
   int interrupted = 0;
@@ -148,6 +148,7 @@ TEST_F(DurabilityTest, SigtermExitsZeroAndKeepsEverything) {
   ASSERT_EQ(first.status, 202) << first.describe();
   const std::string first_id = str(first.json(), "delivery_id");
   EXPECT_EQ(str(wait_processed(first_id), "status"), "done");
+  EXPECT_EQ(wait_runs_settled(first_id).size(), 1u);
 
   // Five more, then SIGTERM at once: whatever the worker did not reach stays queued.
   std::set<std::string> accepted{first_id};
@@ -173,7 +174,7 @@ TEST_F(DurabilityTest, SigtermExitsZeroAndKeepsEverything) {
   ASSERT_TRUE(server_->start());
   all = wait_all_processed(6);
   for (const auto& d : all) EXPECT_EQ(str(d, "status"), "done") << json::serialize(d);
-  const auto list = runs();
+  const auto list = wait_runs_settled();
   ASSERT_EQ(list.size(), 6u) << json::serialize(list);
   // The SIGTERM may have caught one /bin/true in flight: that run is interrupted (and never
   // started again); every other one succeeded.

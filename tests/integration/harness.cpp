@@ -602,6 +602,17 @@ void GitRepo::push(const std::string& branch) {
   EXPECT_EQ(r.exit_code, 0) << r.describe();
 }
 
+void GitRepo::force_push(const std::string& branch) {
+  auto r =
+      git({"-C", work_.string(), "push", "-q", "--force", "origin", "HEAD:refs/heads/" + branch});
+  EXPECT_EQ(r.exit_code, 0) << r.describe();
+}
+
+void GitRepo::reset_hard(const std::string& rev) {
+  auto r = git({"-C", work_.string(), "reset", "-q", "--hard", rev});
+  EXPECT_EQ(r.exit_code, 0) << r.describe();
+}
+
 void GitRepo::create_branch(const std::string& branch) {
   auto r = git({"-C", work_.string(), "checkout", "-q", "-b", branch});
   EXPECT_EQ(r.exit_code, 0) << r.describe();
@@ -754,11 +765,28 @@ json::array IntegrationTest::cli_json(std::vector<std::string> args) {
   boost::system::error_code ec;
   auto v = json::parse(out, ec);
   EXPECT_FALSE(ec) << "not JSON: " << out;
+  // A page envelope {"items": [...], "next_cursor"} gives its items.
+  if (!ec && v.is_object() && v.as_object().contains("items") &&
+      v.as_object().at("items").is_array()) {
+    return v.as_object().at("items").as_array();
+  }
   if (ec || !v.is_array()) {
-    ADD_FAILURE() << "expected a JSON array: " << out;
+    ADD_FAILURE() << "expected a JSON array or page: " << out;
     return {};
   }
   return v.as_array();
+}
+
+json::object IntegrationTest::cli_page(std::vector<std::string> args) {
+  args.push_back("--json");
+  const std::string out = cli_ok(args);
+  boost::system::error_code ec;
+  auto v = json::parse(out, ec);
+  if (ec || !v.is_object() || !v.as_object().contains("items")) {
+    ADD_FAILURE() << "expected a JSON page {items, next_cursor}: " << out;
+    return {};
+  }
+  return v.as_object();
 }
 
 void IntegrationTest::create_org(const std::string& org) { cli_ok({"org", "create", org}); }
@@ -810,6 +838,26 @@ json::value IntegrationTest::delivery(const std::string& delivery_id) {
     if (str(d, "delivery_id") == delivery_id) return d;
   }
   return nullptr;
+}
+
+json::array IntegrationTest::wait_runs_settled(const std::string& delivery_id,
+                                               std::chrono::milliseconds deadline) {
+  json::array last;
+  const bool ok = wait_until(
+      [&] {
+        last = runs(delivery_id);
+        for (const auto& r : last) {
+          const std::string status = str(r, "status");
+          if (status == "queued" || status == "running") return false;
+        }
+        return true;
+      },
+      deadline, 40ms);
+  if (!ok) {
+    ADD_FAILURE() << "runs of delivery '" << delivery_id
+                  << "' still queued or running; last seen: " << json::serialize(last);
+  }
+  return last;
 }
 
 json::value IntegrationTest::wait_processed(const std::string& delivery_id,

@@ -180,6 +180,10 @@ class GitRepo {
   [[nodiscard]] std::int64_t next_commit_time() const { return next_time_; }
   /// Pushes the current branch to `origin` as refs/heads/<branch>.
   void push(const std::string& branch);
+  /// Pushes the current branch to `origin` as refs/heads/<branch>, replacing its history.
+  void force_push(const std::string& branch);
+  /// Moves the current branch of the work clone to `rev` (git reset --hard).
+  void reset_hard(const std::string& rev);
   /// Creates and checks out `branch` at the current commit.
   void create_branch(const std::string& branch);
   /// Checks out an existing local `branch`.
@@ -261,8 +265,10 @@ class IntegrationTest : public ::testing::Test {
   CommandResult cli(std::vector<std::string> args);
   /// As cli(), expecting exit 0 (a test failure otherwise); returns stdout.
   std::string cli_ok(std::vector<std::string> args);
-  /// As cli_ok() with --json appended; stdout parsed as a JSON array.
+  /// As cli_ok() with --json appended; stdout parsed as a JSON array (the items of a page).
   boost::json::array cli_json(std::vector<std::string> args);
+  /// As cli_ok() with --json appended; stdout parsed as a page {"items", "next_cursor"}.
+  boost::json::object cli_page(std::vector<std::string> args);
 
   void create_org(const std::string& org);
   /// Creates a token and returns its clear text.
@@ -281,6 +287,12 @@ class IntegrationTest : public ::testing::Test {
   /// timeout, with a test failure).
   boost::json::value wait_processed(const std::string& delivery_id,
                                     std::chrono::milliseconds deadline = 15s);
+
+  /// Waits until no run of the delivery (of every delivery when empty) is queued or running;
+  /// returns the runs (newest first) as `runs list --json` prints them (a test failure on
+  /// timeout).
+  boost::json::array wait_runs_settled(const std::string& delivery_id = "",
+                                       std::chrono::milliseconds deadline = 15s);
 
   /// Starts the server with `env` added to its environment (a failure aborts the test through
   /// the returned AssertionResult).

@@ -142,9 +142,10 @@ TEST_F(IngestLimitsTest, FormEncodedPayloadIsAcceptedWithHmacOverTheRawForm) {
 
   const auto d = wait_processed(id);
   EXPECT_EQ(str(d, "status"), "done");
-  EXPECT_EQ(str(d, "reason"), "1 job run: build@release/4.2 succeeded");
-  const auto list = runs(id);
+  EXPECT_EQ(str(d, "reason"), "1 job run queued: build@release/4.2 (run 1)");
+  const auto list = wait_runs_settled(id);
   ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(str(list[0], "status"), "succeeded");
   EXPECT_EQ(str(list[0], "branch"), "release/4.2");
   // The job's payload file holds the decoded JSON.
   const fs::path payload = data_dir_ / "payloads" / (id + ".json");

@@ -72,7 +72,8 @@ TEST_F(JobTriggerTest, RunsOncePerMatchingRefChangeWithTheDocumentedEnvironment)
   const auto d = wait_processed(id);
   EXPECT_EQ(str(d, "status"), "done");
   EXPECT_EQ(str(d, "reason"),
-            "1 job run: build@main succeeded; no job matches branch hotfix/oxygen");
+            "1 job run queued: build@main (run 1); no job matches branch hotfix/oxygen");
+  wait_runs_settled(id);
 
   const auto list = runs(id);
   ASSERT_EQ(list.size(), 1u) << json::serialize(list);
@@ -131,12 +132,12 @@ TEST_F(JobTriggerTest, PushChangingSeveralRefsRunsOncePerMatchingBranch) {
 
   const auto d = wait_processed(id);
   EXPECT_EQ(str(d, "status"), "done");
-  EXPECT_TRUE(StartsWith(str(d, "reason"), "2 job runs: "));
-  EXPECT_TRUE(Contains(str(d, "reason"), "build@main succeeded"));
-  EXPECT_TRUE(Contains(str(d, "reason"), "build@release/1.0 succeeded"));
+  EXPECT_TRUE(StartsWith(str(d, "reason"), "2 job runs queued: "));
+  EXPECT_TRUE(Contains(str(d, "reason"), "build@main (run "));
+  EXPECT_TRUE(Contains(str(d, "reason"), "build@release/1.0 (run "));
   EXPECT_TRUE(Contains(str(d, "reason"), "no job matches branch feature/x"));
 
-  const auto list = runs(id);
+  const auto list = wait_runs_settled(id);
   ASSERT_EQ(list.size(), 2u) << json::serialize(list);
   std::map<std::string, json::value> by_branch;
   for (const auto& r : list) by_branch[str(r, "branch")] = r;
@@ -173,7 +174,7 @@ TEST_F(JobTriggerTest, TagPushTriggersNothingEvenWhenTheNameMatchesARule) {
 
   const auto d = wait_processed(id);
   EXPECT_EQ(str(d, "status"), "ignored");
-  EXPECT_EQ(str(d, "reason"), "tag v1.0: jobs run on branches only");
+  EXPECT_EQ(str(d, "reason"), "tag v1.0: job build runs on branch pushes only");
   EXPECT_TRUE(runs().empty());
 }
 
@@ -227,7 +228,7 @@ TEST_F(JobTriggerTest, OrgAndRepositoryMatchCaseInsensitively) {
   const auto d = wait_processed(id);
   EXPECT_EQ(str(d, "org"), "acme");
   EXPECT_EQ(str(d, "status"), "done");
-  const auto list = runs(id);
+  const auto list = wait_runs_settled(id);
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(str(list[0], "repository"), "ORB/orbit-tools");
 }
@@ -338,10 +339,10 @@ TEST_F(JobTriggerTest, FailingCommandIsAFailedRunAndIsNotRetried) {
       "ORB", "orbit-tools", {branch_change("main", "UPDATE", fake_hash("f@1"), fake_hash("f@2"))}));
   const auto d = wait_processed(id);
   EXPECT_EQ(str(d, "status"), "done");
-  EXPECT_EQ(str(d, "reason"), "1 job run: build@main failed");
+  EXPECT_EQ(str(d, "reason"), "1 job run queued: build@main (run 1)");
   EXPECT_EQ(d.as_object().at("attempts").as_int64(), 1);
 
-  const auto list = runs(id);
+  const auto list = wait_runs_settled(id);
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(str(list[0], "status"), "failed");
   ASSERT_TRUE(list[0].as_object().at("exit_code").is_int64());

@@ -308,11 +308,13 @@ TEST_F(OpsLimitsTest, MetricsCountDeliveriesRunsAndFailures) {
   std::string text;
   const std::string series =
       "commitbridge_deliveries_total{org=\"acme\",provider=\"bitbucket_server\"";
-  // The worker counts right after recording; the queue gauge is sampled about once a second.
+  // The worker counts right after recording, the runner when a run ends; the queue gauge is
+  // sampled about once a second.
   ASSERT_TRUE(wait_until([&] {
     text = metrics_text();
     return sample(text, series + ",status=\"done\"}") == 2 &&
-           sample(text, "commitbridge_queue_depth") == 0;
+           sample(text, "commitbridge_queue_depth") == 0 &&
+           sample(text, "commitbridge_job_runs_total{status=\"succeeded\"}") == 2;
   })) << text;
   EXPECT_EQ(sample(text, series + ",status=\"queued\"}"), 2);
   EXPECT_EQ(sample(text, series + ",status=\"duplicate\"}"), 1);

@@ -126,6 +126,26 @@ TEST_F(WebhookAuthTest, ApiTokenNeverAuthenticatesAWebhook) {
   expect_nothing_stored();
 }
 
+TEST_F(WebhookAuthTest, TokenChangesByTheCliReachTheVeryNextRequest) {
+  // The server answers from its credential cache; a change the CLI (another process) committed
+  // before a request is sent must decide that request, without any wait.
+  const auto bearer = [this](const std::string& token) {
+    return post(url(), with(plain_headers(), "Authorization", "Bearer " + token), body_);
+  };
+  ASSERT_EQ(bearer(token_).status, 202);
+  const std::string second = create_token("acme", "second");
+  const auto fresh = bearer(second);
+  EXPECT_EQ(fresh.status, 202) << fresh.describe();
+
+  const auto revoke = cli({"token", "revoke", "--org", "acme", "--name", "bitbucket"});
+  ASSERT_EQ(revoke.exit_code, 0) << revoke.describe();
+  expect_refused(bearer(token_), "invalid_token");
+  EXPECT_EQ(bearer(second).status, 202);
+
+  ASSERT_EQ(cli({"token", "revoke", "--org", "acme", "--name", "second"}).exit_code, 0);
+  expect_refused(bearer(second), "invalid_token");
+}
+
 TEST_F(WebhookAuthTest, TokenRevokedWhileServerRunsIsRefusedWithinTheCacheTtl) {
   const auto before =
       post(url(), with(plain_headers(), "Authorization", "Bearer " + token_), body_);

@@ -1,8 +1,69 @@
 #include "store/sqlite/connection.hpp"
 
+#include <chrono>
 #include <string>
+#include <thread>
 
 namespace cb::store::sqlite {
+
+namespace {
+
+/// Longest wait for a lock held by another connection before SQLITE_BUSY is returned.
+constexpr auto kBusyTimeout = std::chrono::seconds(10);
+
+}  // namespace
+
+namespace {
+
+/// sqlite3_busy_handler callback: 0.1 ms polls for the first 2 ms, then 1 ms polls, until
+/// kBusyTimeout. Returns 0 (give up: SQLITE_BUSY) after that.
+int on_busy(void* arg, int count) {
+  auto* state = static_cast<Connection::BusyState*>(arg);
+  const auto now = std::chrono::steady_clock::now();
+  if (count == 0) state->started = now;
+  const auto waited = now - state->started;
+  if (waited >= kBusyTimeout) return 0;
+  std::this_thread::sleep_for(waited < std::chrono::milliseconds(2)
+                                  ? std::chrono::microseconds(100)
+                                  : std::chrono::microseconds(1000));
+  return 1;
+}
+
+}  // namespace
+
+sqlite3_stmt* StatementCache::take(std::string_view sql) noexcept {
+  for (auto it = free_.rbegin(); it != free_.rend(); ++it) {
+    if (it->first == sql) {
+      sqlite3_stmt* stmt = it->second;
+      free_.erase(std::next(it).base());
+      return stmt;
+    }
+  }
+  return nullptr;
+}
+
+void StatementCache::give_back(sqlite3_stmt* stmt) noexcept {
+  if (closed_ || free_.size() >= kMaxStatements) {
+    sqlite3_finalize(stmt);
+    return;
+  }
+  const char* sql = sqlite3_sql(stmt);
+  if (sql == nullptr) {
+    sqlite3_finalize(stmt);
+    return;
+  }
+  try {
+    free_.emplace_back(std::string(sql), stmt);
+  } catch (...) {
+    sqlite3_finalize(stmt);
+  }
+}
+
+void StatementCache::clear() noexcept {
+  for (auto& [sql, stmt] : free_) sqlite3_finalize(stmt);
+  free_.clear();
+  closed_ = true;
+}
 
 Error sqlite_error(sqlite3* db, std::string_view what) {
   const int code = db != nullptr ? sqlite3_extended_errcode(db) : SQLITE_ERROR;
@@ -20,19 +81,31 @@ Error sqlite_error(sqlite3* db, std::string_view what) {
                     std::string(what) + ": " + msg);
 }
 
+void Statement::release() noexcept {
+  if (stmt_ == nullptr) return;
+  if (cache_) {
+    // Ends the statement's read or write use of the database before it waits in the cache.
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    cache_->give_back(stmt_);
+  } else {
+    sqlite3_finalize(stmt_);
+  }
+  stmt_ = nullptr;
+}
+
 Statement& Statement::operator=(Statement&& o) noexcept {
   if (this != &o) {
-    if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+    release();
     db_ = o.db_;
     stmt_ = o.stmt_;
+    cache_ = std::move(o.cache_);
     o.stmt_ = nullptr;
   }
   return *this;
 }
 
-Statement::~Statement() {
-  if (stmt_ != nullptr) sqlite3_finalize(stmt_);
-}
+Statement::~Statement() { release(); }
 
 Statement& Statement::bind(int i, std::int64_t v) {
   sqlite3_bind_int64(stmt_, i, v);
@@ -109,18 +182,29 @@ std::string Statement::blob(int col) const {
 
 bool Statement::is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
+Connection::Connection(sqlite3* db)
+    : db_(db), cache_(std::make_shared<StatementCache>(db)), busy_(std::make_unique<BusyState>()) {
+  sqlite3_busy_handler(db_, on_busy, busy_.get());
+}
+
+void Connection::close() noexcept {
+  if (cache_) cache_->clear();
+  if (db_ != nullptr) sqlite3_close_v2(db_);
+  db_ = nullptr;
+}
+
 Connection& Connection::operator=(Connection&& o) noexcept {
   if (this != &o) {
-    if (db_ != nullptr) sqlite3_close_v2(db_);
+    close();
     db_ = o.db_;
+    cache_ = std::move(o.cache_);
+    busy_ = std::move(o.busy_);
     o.db_ = nullptr;
   }
   return *this;
 }
 
-Connection::~Connection() {
-  if (db_ != nullptr) sqlite3_close_v2(db_);
-}
+Connection::~Connection() { close(); }
 
 Result<Connection> Connection::open(const std::filesystem::path& file) {
   sqlite3* db = nullptr;
@@ -134,7 +218,6 @@ Result<Connection> Connection::open(const std::filesystem::path& file) {
     return std::unexpected(std::move(e));
   }
   Connection c(db);
-  sqlite3_busy_timeout(db, 10000);
   auto r = c.exec(
       "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
       "PRAGMA temp_store=MEMORY;");
@@ -143,6 +226,12 @@ Result<Connection> Connection::open(const std::filesystem::path& file) {
 }
 
 Result<void> Connection::exec(std::string_view sql) {
+  if (sql.find(';') == std::string_view::npos) {
+    // One statement (BEGIN, COMMIT, SAVEPOINT, ...): compiled once, then reused.
+    auto stmt = prepare(sql);
+    if (!stmt) return std::unexpected(stmt.error());
+    return stmt->run();
+  }
   const std::string s(sql);
   char* err = nullptr;
   if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
@@ -156,12 +245,14 @@ Result<void> Connection::exec(std::string_view sql) {
 }
 
 Result<Statement> Connection::prepare(std::string_view sql) {
+  if (sqlite3_stmt* cached = cache_->take(sql)) return Statement(db_, cached, cache_);
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
       SQLITE_OK) {
     return std::unexpected(sqlite_error(db_, sql));
   }
-  return Statement(db_, stmt);
+  if (stmt == nullptr) return Statement(db_, stmt);  // only blanks or a comment
+  return Statement(db_, stmt, cache_);
 }
 
 }  // namespace cb::store::sqlite

@@ -32,23 +32,6 @@ std::vector<Header> headers_from_json(const std::string& text) {
   return out;
 }
 
-std::string argv_to_json(const std::vector<std::string>& argv) {
-  json::array a;
-  for (const auto& s : argv) a.push_back(json::string(s));
-  return json::serialize(a);
-}
-
-std::vector<std::string> argv_from_json(const std::string& text) {
-  std::vector<std::string> out;
-  boost::system::error_code ec;
-  auto v = json::parse(text, ec);
-  if (ec || !v.is_array()) return out;
-  for (const auto& item : v.as_array()) {
-    if (item.is_string()) out.emplace_back(item.as_string());
-  }
-  return out;
-}
-
 /// Steps `s` to the end and reads every row with `read` (a function of `const Statement&`).
 template <class T, class Read>
 Result<std::vector<T>> collect_rows(Statement& s, Read&& read) {
@@ -89,21 +72,8 @@ TokenRecord read_token(const Statement& s) {
   return t;
 }
 
-constexpr std::string_view kRepoColumns =
-    "id, org_id, provider, project_key, slug, clone_url, auto_update_alm, created_at_ms";
-
-RepositoryRecord read_repository(const Statement& s) {
-  RepositoryRecord r;
-  r.id = s.int64(0);
-  r.org_id = s.int64(1);
-  r.provider = s.text(2);
-  r.project_key = s.text(3);
-  r.slug = s.text(4);
-  r.clone_url = s.text(5);
-  r.auto_update_alm = s.int64(6) != 0;
-  r.created_at_ms = s.int64(7);
-  return r;
-}
+/// Bodies claimed in one settle_and_claim call, at most (beyond the first delivery).
+constexpr std::size_t kClaimBodyBytes = 4 * 1024 * 1024;
 
 constexpr std::string_view kDeliveryColumns =
     "d.seq, d.delivery_id, d.org_id, o.name, d.endpoint, d.provider, d.event_key, "
@@ -128,36 +98,6 @@ DeliveryRecord read_delivery(const Statement& s) {
   return d;
 }
 
-constexpr std::string_view kRunColumns =
-    "r.id, r.job_id, j.name, o.name, repo.project_key || '/' || repo.slug, r.delivery_id, "
-    "r.ref_id, r.branch, r.from_hash, r.to_hash, r.status, r.exit_code, r.created_at_ms, "
-    "r.started_at_ms, r.finished_at_ms, r.output_tail, r.log_path";
-constexpr std::string_view kRunJoins =
-    " FROM job_runs r JOIN jobs j ON j.id = r.job_id JOIN orgs o ON o.id = j.org_id "
-    "JOIN repositories repo ON repo.id = j.repository_id";
-
-JobRunRecord read_run(const Statement& s) {
-  JobRunRecord r;
-  r.id = s.int64(0);
-  r.job_id = s.int64(1);
-  r.job_name = s.text(2);
-  r.org_name = s.text(3);
-  r.repository = s.text(4);
-  r.delivery_id = s.text(5);
-  r.ref_id = s.text(6);
-  r.branch = s.text(7);
-  r.from_hash = s.text(8);
-  r.to_hash = s.text(9);
-  r.status = s.text(10);
-  if (auto c = s.optional_int64(11)) r.exit_code = static_cast<int>(*c);
-  r.created_at_ms = s.int64(12);
-  r.started_at_ms = s.optional_int64(13);
-  r.finished_at_ms = s.optional_int64(14);
-  r.output_tail = s.text(15);
-  r.log_path = s.text(16);
-  return r;
-}
-
 #define CB_TRY_ASSIGN(var, expr)                                   \
   auto var##_result = (expr);                                      \
   if (!var##_result) return std::unexpected(var##_result.error()); \
@@ -175,6 +115,7 @@ Result<void> migrate(Connection& db) {
   CB_TRY_ASSIGN(version_stmt, db.prepare("PRAGMA user_version"));
   CB_TRY_ASSIGN(has_row, version_stmt.step());
   const std::int64_t current = has_row ? version_stmt.int64(0) : 0;
+  version_stmt.reset();  // an active statement would make DROP TABLE in a migration fail
   for (const auto& m : embedded_migrations()) {
     if (m.version <= current) continue;
     CB_TRY(db.exec("BEGIN IMMEDIATE"));
@@ -197,17 +138,93 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
   CB_TRY(migrate(main));
   CB_TRY_ASSIGN(writer, Connection::open(file));
   CB_TRY_ASSIGN(epoch, Connection::open(file));
-  return std::unique_ptr<SqliteStore>(
-      new SqliteStore(std::move(main), std::move(writer), std::move(epoch), options));
+  CB_TRY_ASSIGN(checkpoint, Connection::open(file));
+  auto token_changes = SharedCounter::open(std::filesystem::path(file.string() + "-epoch"));
+  if (!token_changes) {
+    spdlog::debug(
+        "no shared token change counter next to {}: the token epoch is read from the "
+        "database on every lookup",
+        file.string());
+  }
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(main), std::move(writer),
+                                                      std::move(epoch), std::move(checkpoint),
+                                                      std::move(token_changes), options));
 }
 
 SqliteStore::SqliteStore(Connection main, Connection writer, Connection epoch,
+                         Connection checkpoint, std::unique_ptr<SharedCounter> token_changes,
                          WriterOptions options)
     : options_(options),
       main_(std::move(main)),
       writer_conn_(std::move(writer)),
-      epoch_conn_(std::move(epoch)) {
+      token_changes_(std::move(token_changes)),
+      epoch_conn_(std::move(epoch)),
+      checkpoint_conn_(std::move(checkpoint)) {
+  // These hooks replace SQLite's automatic checkpoints of the two writing connections.
+  sqlite3_update_hook(main_.handle(), &SqliteStore::on_main_update, this);
+  sqlite3_rollback_hook(main_.handle(), &SqliteStore::on_main_rollback, this);
+  sqlite3_wal_hook(main_.handle(), &SqliteStore::on_main_wal_commit, this);
+  sqlite3_wal_hook(writer_conn_.handle(), &SqliteStore::on_writer_wal_commit, this);
+  checkpointer_ = std::thread([this] { checkpoint_loop(); });
   writer_ = std::thread([this] { writer_loop(); });
+}
+
+void SqliteStore::request_checkpoint(int pages) {
+  if (pages < kCheckpointPages) return;
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    checkpoint_wanted_ = true;
+  }
+  checkpoint_cv_.notify_one();
+}
+
+int SqliteStore::on_writer_wal_commit(void* self, sqlite3* /*db*/, const char* /*name*/,
+                                      int pages) {
+  static_cast<SqliteStore*>(self)->request_checkpoint(pages);
+  return SQLITE_OK;
+}
+
+void SqliteStore::checkpoint_loop() {
+  while (true) {
+    {
+      std::unique_lock lock(checkpoint_mutex_);
+      checkpoint_cv_.wait(lock, [this] { return checkpoint_wanted_ || checkpoint_stopping_; });
+      if (checkpoint_stopping_) return;
+      checkpoint_wanted_ = false;
+    }
+    int log = 0;
+    int copied = 0;
+    const int rc = sqlite3_wal_checkpoint_v2(checkpoint_conn_.handle(), nullptr,
+                                             SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+      spdlog::warn("WAL checkpoint failed: {}", sqlite3_errmsg(checkpoint_conn_.handle()));
+    }
+  }
+}
+
+void SqliteStore::on_main_update(void* self, int /*op*/, const char* /*db*/, const char* table,
+                                 sqlite3_int64 /*rowid*/) {
+  // Also called for the rows that triggers change: the token_epoch row of meta.
+  if (table != nullptr && std::string_view(table) == "meta") {
+    static_cast<SqliteStore*>(self)->meta_changed_ = true;
+  }
+}
+
+void SqliteStore::on_main_rollback(void* self) {
+  static_cast<SqliteStore*>(self)->meta_changed_ = false;
+}
+
+int SqliteStore::on_main_wal_commit(void* self, sqlite3* db, const char* name, int pages) {
+  // Called after a commit in WAL mode, once it is visible to new readers.
+  auto* store = static_cast<SqliteStore*>(self);
+  if (store->meta_changed_) {
+    store->meta_changed_ = false;
+    if (store->token_changes_) store->token_changes_->bump();
+  }
+  (void)db;
+  (void)name;
+  store->request_checkpoint(pages);
+  return SQLITE_OK;
 }
 
 SqliteStore::~SqliteStore() { close(); }
@@ -219,6 +236,12 @@ void SqliteStore::close() {
   }
   queue_cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    checkpoint_stopping_ = true;
+  }
+  checkpoint_cv_.notify_all();
+  if (checkpointer_.joinable()) checkpointer_.join();
 }
 
 void SqliteStore::persist_delivery(NewDelivery delivery,
@@ -243,27 +266,107 @@ void SqliteStore::persist_delivery(NewDelivery delivery,
 
 void SqliteStore::writer_loop() {
   std::deque<Pending> batch;
+  std::vector<Settle*> settles;
   while (true) {
     {
       std::unique_lock lock(queue_mutex_);
-      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty() && stopping_) return;
+      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty() || !settles_.empty(); });
+      if (queue_.empty() && settles_.empty() && stopping_) {
+        writer_done_ = true;
+        return;
+      }
       while (!queue_.empty() && batch.size() < options_.max_batch) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      settles.swap(settles_);
     }
-    commit_batch(batch);
+    commit_batch(batch, settles);
     batch.clear();
+    settles.clear();
   }
 }
 
-void SqliteStore::commit_batch(std::deque<Pending>& batch) {
+Result<std::vector<DeliveryRecord>> SqliteStore::settle_and_claim(
+    const std::vector<DeliveryOutcome>& outcomes, UnixMillis now, std::size_t max) {
+  Settle settle{&outcomes, now, max, {}};
+  auto result = settle.result.get_future();
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (writer_done_) return fail(ErrorCode::store_unavailable, "the store is closed");
+    settles_.push_back(&settle);
+  }
+  queue_cv_.notify_one();
+  return result.get();
+}
+
+Result<std::vector<DeliveryRecord>> SqliteStore::settle_on_writer(const Settle& settle) {
+  if (!settle.outcomes->empty()) {
+    CB_TRY_ASSIGN(finish, writer_conn_.prepare("UPDATE deliveries SET status = ?, reason = ?, "
+                                               "updated_at_ms = ?, next_attempt_ms = ? WHERE "
+                                               "delivery_id = ?"));
+    CB_TRY_ASSIGN(release,
+                  writer_conn_.prepare("UPDATE deliveries SET status = 'queued', attempts = "
+                                       "MAX(attempts - 1, 0), updated_at_ms = ? WHERE "
+                                       "delivery_id = ? AND status = 'processing'"));
+    for (const auto& o : *settle.outcomes) {
+      if (o.release) {
+        release.reset();
+        release.bind(1, o.updated_at_ms).bind(2, o.delivery_id);
+        CB_TRY(release.run());
+      } else {
+        finish.reset();
+        finish.bind(1, o.status)
+            .bind(2, o.reason)
+            .bind(3, o.updated_at_ms)
+            .bind(4, o.next_attempt_ms)
+            .bind(5, o.delivery_id);
+        CB_TRY(finish.run());
+      }
+    }
+  }
+  std::vector<DeliveryRecord> claimed;
+  if (settle.max == 0) return claimed;
+  {
+    CB_TRY_ASSIGN(s, writer_conn_.prepare("SELECT " + std::string(kDeliveryColumns) +
+                                          ", d.headers_json, d.body FROM deliveries d JOIN orgs "
+                                          "o ON o.id = d.org_id WHERE d.status = 'queued' AND "
+                                          "d.next_attempt_ms <= ? ORDER BY d.seq LIMIT ?"));
+    s.bind(1, settle.now).bind(2, static_cast<std::int64_t>(settle.max));
+    std::size_t body_bytes = 0;
+    while (body_bytes < kClaimBodyBytes) {
+      CB_TRY_ASSIGN(row, s.step());
+      if (!row) break;
+      DeliveryRecord d = read_delivery(s);
+      d.headers = headers_from_json(s.text(13));
+      d.body = s.blob(14);
+      body_bytes += d.body.size();
+      claimed.push_back(std::move(d));
+    }
+  }  // the scan ends before its rows change
+  CB_TRY_ASSIGN(u, writer_conn_.prepare("UPDATE deliveries SET status = 'processing', attempts = "
+                                        "attempts + 1, updated_at_ms = ? WHERE seq = ?"));
+  for (auto& d : claimed) {
+    u.reset();
+    u.bind(1, settle.now).bind(2, d.seq);
+    CB_TRY(u.run());
+    d.status = kStatusProcessing;
+    d.attempts += 1;
+    d.updated_at_ms = settle.now;
+  }
+  return claimed;
+}
+
+void SqliteStore::commit_batch(std::deque<Pending>& batch, std::vector<Settle*>& settles) {
   std::vector<Result<PersistOutcome>> outcomes;
   outcomes.reserve(batch.size());
+  std::vector<Result<std::vector<DeliveryRecord>>> settled;
+  settled.reserve(settles.size());
   auto fail_all = [&](const Error& e) {
     outcomes.clear();
     for (std::size_t i = 0; i < batch.size(); ++i) outcomes.emplace_back(std::unexpected(e));
+    settled.clear();
+    for (std::size_t i = 0; i < settles.size(); ++i) settled.emplace_back(std::unexpected(e));
   };
   auto work = [&]() -> Result<void> {
     CB_TRY(writer_conn_.exec("BEGIN IMMEDIATE"));
@@ -315,16 +418,34 @@ void SqliteStore::commit_batch(std::deque<Pending>& batch) {
       }
       CB_TRY(writer_conn_.exec("RELEASE delivery"));
     }
+    // The worker's outcomes and claims, after the new deliveries so that it can claim them at
+    // once; each call fails alone.
+    for (Settle* settle : settles) {
+      CB_TRY(writer_conn_.exec("SAVEPOINT settle"));
+      auto one = settle_on_writer(*settle);
+      if (!one) {
+        CB_TRY(writer_conn_.exec("ROLLBACK TO settle"));
+        settled.emplace_back(fail(ErrorCode::store_unavailable,
+                                  "the store could not record the worker's progress",
+                                  one.error().detail));
+      } else {
+        settled.emplace_back(std::move(*one));
+      }
+      CB_TRY(writer_conn_.exec("RELEASE settle"));
+    }
     return writer_conn_.exec("COMMIT");
   };
   if (auto r = work(); !r) {
     (void)writer_conn_.exec("ROLLBACK");
-    spdlog::error("group commit of {} deliveries failed: {}", batch.size(), r.error().detail);
+    spdlog::error("group commit of {} deliveries and {} worker calls failed: {}", batch.size(),
+                  settles.size(), r.error().detail);
     fail_all(make_error(ErrorCode::store_unavailable,
                         "the store could not commit the delivery; retry shortly",
                         r.error().detail));
   }
   for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(outcomes[i]));
+  for (std::size_t i = 0; i < settles.size(); ++i)
+    settles[i]->result.set_value(std::move(settled[i]));
 }
 
 Result<OrgRecord> SqliteStore::create_org(const std::string& name, UnixMillis now) {
@@ -412,138 +533,19 @@ Result<TokenRecord> SqliteStore::revoke_token(std::int64_t org_id, const std::st
   return read_token(s);
 }
 
-Result<RepositoryRecord> SqliteStore::create_repository(const RepositoryRecord& r) {
-  std::lock_guard lock(main_mutex_);
-  CB_TRY_ASSIGN(s, main_.prepare("INSERT INTO repositories (org_id, provider, project_key, slug, "
-                                 "clone_url, auto_update_alm, created_at_ms) "
-                                 "VALUES (?,?,?,?,?,?,?)"));
-  s.bind(1, r.org_id)
-      .bind(2, r.provider)
-      .bind(3, r.project_key)
-      .bind(4, r.slug)
-      .bind(5, r.clone_url)
-      .bind(6, r.auto_update_alm ? 1 : 0)
-      .bind(7, r.created_at_ms);
-  if (auto res = s.run(); !res) {
-    if (res.error().code == ErrorCode::conflict) {
-      return fail(ErrorCode::conflict,
-                  "repository " + r.project_key + "/" + r.slug + " is already registered");
-    }
-    return std::unexpected(res.error());
-  }
-  RepositoryRecord out = r;
-  out.id = main_.last_insert_rowid();
-  return out;
-}
-
-Result<std::optional<RepositoryRecord>> SqliteStore::find_repository(std::int64_t org_id,
-                                                                     const std::string& provider,
-                                                                     const std::string& project_key,
-                                                                     const std::string& slug) {
-  std::lock_guard lock(main_mutex_);
-  CB_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kRepoColumns) +
-                                 " FROM repositories WHERE org_id = ? AND provider = ? AND "
-                                 "project_key = ? AND slug = ?"));
-  s.bind(1, org_id).bind(2, provider).bind(3, project_key).bind(4, slug);
-  CB_TRY_ASSIGN(row, s.step());
-  if (!row) return std::optional<RepositoryRecord>{};
-  return std::optional<RepositoryRecord>{read_repository(s)};
-}
-
-Result<std::vector<RepositoryRecord>> SqliteStore::list_repositories(std::int64_t org_id) {
-  std::lock_guard lock(main_mutex_);
-  CB_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kRepoColumns) +
-                                 " FROM repositories WHERE org_id = ? ORDER BY project_key, slug"));
-  s.bind(1, org_id);
-  return collect_rows<RepositoryRecord>(s, read_repository);
-}
-
-Result<JobRecord> SqliteStore::create_job(const JobRecord& job) {
-  std::lock_guard lock(main_mutex_);
-  CB_TRY_ASSIGN(s, main_.prepare("INSERT INTO jobs (org_id, repository_id, name, branches, "
-                                 "argv_json, enabled, created_at_ms) VALUES (?,?,?,?,?,?,?)"));
-  s.bind(1, job.org_id)
-      .bind(2, job.repository_id)
-      .bind(3, job.name)
-      .bind(4, job.branches)
-      .bind(5, argv_to_json(job.argv))
-      .bind(6, job.enabled ? 1 : 0)
-      .bind(7, job.created_at_ms);
-  if (auto r = s.run(); !r) {
-    if (r.error().code == ErrorCode::conflict) {
-      return fail(ErrorCode::conflict,
-                  "a job named '" + job.name + "' already exists for this repository");
-    }
-    return std::unexpected(r.error());
-  }
-  JobRecord out = job;
-  out.id = main_.last_insert_rowid();
-  return out;
-}
-
-Result<std::vector<JobRecord>> SqliteStore::list_jobs(std::int64_t repository_id) {
-  std::lock_guard lock(main_mutex_);
-  CB_TRY_ASSIGN(s, main_.prepare("SELECT id, org_id, repository_id, name, branches, argv_json, "
-                                 "enabled, created_at_ms FROM jobs WHERE repository_id = ? "
-                                 "ORDER BY name"));
-  s.bind(1, repository_id);
-  std::vector<JobRecord> out;
-  while (true) {
-    CB_TRY_ASSIGN(row, s.step());
-    if (!row) break;
-    JobRecord j;
-    j.id = s.int64(0);
-    j.org_id = s.int64(1);
-    j.repository_id = s.int64(2);
-    j.name = s.text(3);
-    j.branches = s.text(4);
-    j.argv = argv_from_json(s.text(5));
-    j.enabled = s.int64(6) != 0;
-    j.created_at_ms = s.int64(7);
-    out.push_back(std::move(j));
-  }
-  return out;
-}
-
 Result<std::optional<DeliveryRecord>> SqliteStore::claim_next_delivery(UnixMillis now) {
-  std::lock_guard lock(main_mutex_);
-  CB_TRY(main_.exec("BEGIN IMMEDIATE"));
-  auto work = [&]() -> Result<std::optional<DeliveryRecord>> {
-    CB_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kDeliveryColumns) +
-                                   ", d.headers_json, d.body FROM deliveries d JOIN orgs o ON "
-                                   "o.id = d.org_id WHERE d.status = 'queued' AND "
-                                   "d.next_attempt_ms <= ? ORDER BY d.seq LIMIT 1"));
-    s.bind(1, now);
-    CB_TRY_ASSIGN(row, s.step());
-    if (!row) return std::optional<DeliveryRecord>{};
-    DeliveryRecord d = read_delivery(s);
-    d.headers = headers_from_json(s.text(13));
-    d.body = s.blob(14);
-    CB_TRY_ASSIGN(u, main_.prepare("UPDATE deliveries SET status = 'processing', attempts = "
-                                   "attempts + 1, updated_at_ms = ? WHERE seq = ?"));
-    u.bind(1, now).bind(2, d.seq);
-    CB_TRY(u.run());
-    d.status = kStatusProcessing;
-    d.attempts += 1;
-    return std::optional<DeliveryRecord>{std::move(d)};
-  };
-  auto r = work();
-  if (!r) {
-    (void)main_.exec("ROLLBACK");
-    return r;
-  }
-  CB_TRY(main_.exec("COMMIT"));
-  return r;
+  CB_TRY_ASSIGN(claimed, settle_and_claim({}, now, 1));
+  if (claimed.empty()) return std::optional<DeliveryRecord>{};
+  return std::optional<DeliveryRecord>{std::move(claimed.front())};
 }
 
 Result<void> SqliteStore::finish_delivery(const std::string& delivery_id, std::string_view status,
                                           const std::string& reason, UnixMillis now,
                                           UnixMillis next_attempt_ms) {
-  std::lock_guard lock(main_mutex_);
-  CB_TRY_ASSIGN(s, main_.prepare("UPDATE deliveries SET status = ?, reason = ?, updated_at_ms = ?, "
-                                 "next_attempt_ms = ? WHERE delivery_id = ?"));
-  s.bind(1, status).bind(2, reason).bind(3, now).bind(4, next_attempt_ms).bind(5, delivery_id);
-  return s.run();
+  const std::vector<DeliveryOutcome> outcome{
+      DeliveryOutcome{delivery_id, std::string(status), reason, now, next_attempt_ms, false}};
+  CB_TRY(settle_and_claim(outcome, now, 0));
+  return {};
 }
 
 Result<int> SqliteStore::recover_after_restart(UnixMillis now) {
@@ -600,147 +602,6 @@ Result<std::int64_t> SqliteStore::pending_deliveries() {
                                  "'processing')"));
   CB_TRY_ASSIGN(row, s.step());
   return row ? s.int64(0) : 0;
-}
-
-Result<std::pair<JobRunRecord, bool>> SqliteStore::create_job_run(const JobRunRecord& run) {
-  std::lock_guard lock(main_mutex_);
-  CB_TRY_ASSIGN(s, main_.prepare("INSERT INTO job_runs (job_id, delivery_id, ref_id, branch, "
-                                 "from_hash, to_hash, status, created_at_ms) VALUES "
-                                 "(?,?,?,?,?,?,?,?) ON CONFLICT (job_id, delivery_id, ref_id) "
-                                 "DO NOTHING"));
-  s.bind(1, run.job_id)
-      .bind(2, run.delivery_id)
-      .bind(3, run.ref_id)
-      .bind(4, run.branch)
-      .bind(5, run.from_hash)
-      .bind(6, run.to_hash)
-      .bind(7, run.status)
-      .bind(8, run.created_at_ms);
-  CB_TRY(s.run());
-  const bool created = main_.changes() == 1;
-  CB_TRY_ASSIGN(q, main_.prepare("SELECT " + std::string(kRunColumns) + std::string(kRunJoins) +
-                                 " WHERE r.job_id = ? AND r.delivery_id = ? AND r.ref_id = ?"));
-  q.bind(1, run.job_id).bind(2, run.delivery_id).bind(3, run.ref_id);
-  CB_TRY_ASSIGN(row, q.step());
-  if (!row) return fail(ErrorCode::internal, "job run vanished after insert");
-  return std::pair<JobRunRecord, bool>{read_run(q), created};
-}
-
-Result<void> SqliteStore::mark_run_started(std::int64_t run_id, UnixMillis now,
-                                           const std::string& log_path) {
-  std::lock_guard lock(main_mutex_);
-  CB_TRY_ASSIGN(s, main_.prepare("UPDATE job_runs SET status = 'running', started_at_ms = ?, "
-                                 "log_path = ? WHERE id = ?"));
-  s.bind(1, now).bind(2, log_path).bind(3, run_id);
-  return s.run();
-}
-
-Result<void> SqliteStore::finish_run(std::int64_t run_id, std::string_view status,
-                                     std::optional<int> exit_code, UnixMillis now,
-                                     const std::string& output_tail) {
-  std::lock_guard lock(main_mutex_);
-  CB_TRY_ASSIGN(s, main_.prepare("UPDATE job_runs SET status = ?, exit_code = ?, finished_at_ms = "
-                                 "?, output_tail = ? WHERE id = ?"));
-  s.bind(1, status);
-  if (exit_code) {
-    s.bind(2, *exit_code);
-  } else {
-    s.bind_null(2);
-  }
-  s.bind(3, now).bind(4, output_tail).bind(5, run_id);
-  return s.run();
-}
-
-Result<std::vector<JobRunRecord>> SqliteStore::list_runs(const RunQuery& q) {
-  std::lock_guard lock(main_mutex_);
-  CB_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kRunColumns) + std::string(kRunJoins) +
-                                 " WHERE (?1 IS NULL OR j.org_id = ?1) AND (?2 IS NULL OR "
-                                 "r.delivery_id = ?2) AND (?3 IS NULL OR r.id < ?3) ORDER BY "
-                                 "r.id DESC LIMIT ?4"));
-  s.bind(1, q.org_id);
-  if (q.delivery_id) {
-    s.bind(2, *q.delivery_id);
-  } else {
-    s.bind_null(2);
-  }
-  s.bind(3, q.before_id).bind(4, static_cast<std::int64_t>(q.limit));
-  return collect_rows<JobRunRecord>(s, read_run);
-}
-
-Result<bool> SqliteStore::link_story(std::int64_t org_id, std::int64_t repository_id,
-                                     const StoryCommit& c, const std::string& branch,
-                                     const std::string& delivery_id, UnixMillis now) {
-  std::lock_guard lock(main_mutex_);
-  CB_TRY(main_.exec("BEGIN IMMEDIATE"));
-  auto work = [&]() -> Result<bool> {
-    CB_TRY_ASSIGN(ins, main_.prepare("INSERT INTO story_links (org_id, story_key, commit_hash, "
-                                     "author_name, author_email, message, authored_at_ms, "
-                                     "created_at_ms) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT "
-                                     "(org_id, story_key, commit_hash) DO NOTHING"));
-    ins.bind(1, org_id)
-        .bind(2, c.story_key)
-        .bind(3, c.commit_hash)
-        .bind(4, c.author_name)
-        .bind(5, c.author_email)
-        .bind(6, c.message)
-        .bind(7, c.authored_at_ms)
-        .bind(8, now);
-    CB_TRY(ins.run());
-    const bool created = main_.changes() == 1;
-    CB_TRY_ASSIGN(
-        sight, main_.prepare("INSERT INTO story_link_sightings (story_link_id, repository_id, "
-                             "branch, delivery_id, seen_at_ms) SELECT id, ?, ?, ?, ? FROM "
-                             "story_links WHERE org_id = ? AND story_key = ? AND commit_hash = ? "
-                             "ON CONFLICT (story_link_id, repository_id, branch) DO NOTHING"));
-    sight.bind(1, repository_id)
-        .bind(2, branch)
-        .bind(3, delivery_id)
-        .bind(4, now)
-        .bind(5, org_id)
-        .bind(6, c.story_key)
-        .bind(7, c.commit_hash);
-    CB_TRY(sight.run());
-    return created;
-  };
-  auto r = work();
-  if (!r) {
-    (void)main_.exec("ROLLBACK");
-    return r;
-  }
-  CB_TRY(main_.exec("COMMIT"));
-  return r;
-}
-
-Result<std::vector<StoryLinkRecord>> SqliteStore::story_links(std::optional<std::int64_t> org_id,
-                                                              const std::string& story_key) {
-  std::lock_guard lock(main_mutex_);
-  CB_TRY_ASSIGN(s, main_.prepare("SELECT id, story_key, commit_hash, author_name, author_email, "
-                                 "message, authored_at_ms, created_at_ms FROM story_links WHERE "
-                                 "(?1 IS NULL OR org_id = ?1) AND story_key = ?2 ORDER BY "
-                                 "authored_at_ms DESC, id DESC"));
-  s.bind(1, org_id).bind(2, story_key);
-  CB_TRY_ASSIGN(sight, main_.prepare("SELECT r.project_key || '/' || r.slug, s.branch, "
-                                     "s.delivery_id, s.seen_at_ms FROM story_link_sightings s "
-                                     "JOIN repositories r ON r.id = s.repository_id WHERE "
-                                     "s.story_link_id = ? ORDER BY s.seen_at_ms, s.branch"));
-  std::vector<StoryLinkRecord> out;
-  while (true) {
-    CB_TRY_ASSIGN(row, s.step());
-    if (!row) break;
-    StoryLinkRecord l;
-    l.commit = StoryCommit{s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.int64(6)};
-    l.created_at_ms = s.int64(7);
-    sight.reset();
-    sight.bind(1, s.int64(0));
-    while (true) {
-      CB_TRY_ASSIGN(srow, sight.step());
-      if (!srow) break;
-      l.sightings.push_back(
-          StorySighting{sight.text(0), sight.text(1), sight.text(2), sight.int64(3)});
-    }
-    out.push_back(std::move(l));
-  }
-  return out;
 }
 
 template <class T, class F>
@@ -871,10 +732,22 @@ Result<void> SqliteStore::touch_tokens(
 }
 
 Result<std::int64_t> SqliteStore::token_epoch() {
+  // Both taken before the read: a change committed meanwhile makes the next call read again.
+  const auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(epoch_mutex_);
+  const std::uint64_t changes = token_changes_ ? token_changes_->load() : 0;
+  if (token_changes_ && epoch_cached_ && changes == epoch_changes_ &&
+      now - epoch_read_at_ < kEpochRecheck) {
+    return epoch_value_;
+  }
   CB_TRY_ASSIGN(s, epoch_conn_.prepare("SELECT value FROM meta WHERE key = 'token_epoch'"));
   CB_TRY_ASSIGN(row, s.step());
-  return row ? s.int64(0) : 0;
+  const std::int64_t epoch = row ? s.int64(0) : 0;
+  epoch_cached_ = true;
+  epoch_changes_ = changes;
+  epoch_value_ = epoch;
+  epoch_read_at_ = now;
+  return epoch;
 }
 
 namespace {
@@ -1041,6 +914,10 @@ Result<std::size_t> SqliteStore::rewrap_secrets(
     }
     CB_TRY_ASSIGN(alm, rewrap_alm_secrets(rewrap));
     count += alm;
+    CB_TRY_ASSIGN(repositories, rewrap_repository_secrets(rewrap));
+    count += repositories;
+    CB_TRY_ASSIGN(job_secrets, rewrap_job_secrets(rewrap));  // sqlite_store_jobs.cpp
+    count += job_secrets;
     CB_TRY_ASSIGN(m, main_.prepare("INSERT INTO meta (key, value) VALUES ('key_fingerprint', ?) ON "
                                    "CONFLICT (key) DO UPDATE SET value = excluded.value"));
     m.bind(1, key_fingerprint);

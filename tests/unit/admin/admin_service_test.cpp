@@ -294,11 +294,11 @@ TEST_F(AdminServiceTest, UnknownProviderIsInvalid) {
 TEST_F(AdminServiceTest, RepositoryFieldsAreValidated) {
   auto empty_project = add_repo("bitbucket_server", "", "x");
   ASSERT_FALSE(empty_project.has_value());
-  EXPECT_EQ(empty_project.error().message, "project key: is empty");
+  EXPECT_EQ(empty_project.error().message, "project_key: is empty");
   auto slash = add_repo("bitbucket_server", "NWA", "a/b");
   ASSERT_FALSE(slash.has_value());
   EXPECT_EQ(slash.error().code, ErrorCode::invalid_argument);
-  EXPECT_EQ(slash.error().message, "project key and slug may not contain '/'");
+  EXPECT_EQ(slash.error().message, "slug: may not contain '/'");
   ASSERT_TRUE(add_repo().has_value());
   auto dup = add_repo("bitbucket_server", "nwa", "Flight-Planner");
   ASSERT_FALSE(dup.has_value());

@@ -19,6 +19,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/event.hpp"
@@ -372,6 +373,103 @@ TEST_F(MirrorTest, ForcePushOfKnownHistoryListsOnlyTheReplacement) {
   EXPECT_EQ(hashes(*commits), (std::vector<std::string>{c2}));
 }
 
+TEST_F(MirrorTest, ForcePushThenRestoreReportsWhatLeftAndWhatCameBack) {
+  Mirror mirror = fetched_mirror();
+  // main a-b-c is force-pushed to a-b-c2: c left main, c2 arrived.
+  git("reset -q --hard " + b_, kT0);
+  const std::string c2 = commit("NWA-6 rewritten third", kT0 + 400);
+  ASSERT_TRUE(mirror.fetch().has_value());
+  auto left = mirror.commits_removed_by_ref_change(c_, c2);
+  ASSERT_TRUE(left.has_value()) << left.error().message;
+  EXPECT_EQ(*left, (std::vector<std::string>{c_}));
+  auto arrived = mirror.commits_for_ref_change("main", c_, c2);
+  ASSERT_TRUE(arrived.has_value());
+  EXPECT_EQ(hashes(*arrived), (std::vector<std::string>{c2}));
+
+  // Force-pushed back: c2 leaves, c comes back and is listed again.
+  git("reset -q --hard " + c_, kT0);
+  ASSERT_TRUE(mirror.fetch().has_value());
+  ASSERT_EQ(mirror.resolve_ref("main").value(), c_);
+  auto left_again = mirror.commits_removed_by_ref_change(c2, c_);
+  ASSERT_TRUE(left_again.has_value());
+  EXPECT_EQ(*left_again, (std::vector<std::string>{c2}));
+  auto back = mirror.commits_for_ref_change("main", c2, c_);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(hashes(*back), (std::vector<std::string>{c_}));
+}
+
+TEST_F(MirrorTest, ResetToAnOlderCommitRemovesTheNewerOnes) {
+  Mirror mirror = fetched_mirror();
+  git("reset -q --hard " + a_, kT0);
+  ASSERT_TRUE(mirror.fetch().has_value());
+  auto left = mirror.commits_removed_by_ref_change(c_, a_);
+  ASSERT_TRUE(left.has_value());
+  EXPECT_EQ(*left, (std::vector<std::string>{c_, b_}));  // newest first
+  auto arrived = mirror.commits_for_ref_change("main", c_, a_);
+  ASSERT_TRUE(arrived.has_value());
+  EXPECT_TRUE(arrived->empty());
+  auto capped = mirror.commits_removed_by_ref_change(c_, a_, 1);
+  ASSERT_TRUE(capped.has_value());
+  EXPECT_EQ(*capped, (std::vector<std::string>{c_}));
+}
+
+TEST_F(MirrorTest, NothingIsRemovedByFastForwardsCreationsDeletionsOrUnknownHistory) {
+  Mirror mirror = fetched_mirror();
+  for (const auto& [from, to] :
+       std::vector<std::pair<std::string, std::string>>{
+           {a_, c_},                          // fast-forward
+           {c_, c_},                          // no move
+           {std::string(kZeroHash), e_},      // created
+           {e_, std::string(kZeroHash)},      // deleted
+           {std::string(kMissingHash), c_}})  // the mirror never saw the old tip
+  {
+    auto left = mirror.commits_removed_by_ref_change(from, to);
+    ASSERT_TRUE(left.has_value()) << from << ".." << to << ": " << left.error().message;
+    EXPECT_TRUE(left->empty()) << from << ".." << to;
+  }
+  auto missing_to = mirror.commits_removed_by_ref_change(c_, kMissingHash);
+  ASSERT_FALSE(missing_to.has_value());
+  EXPECT_EQ(missing_to.error().code, ErrorCode::not_found);
+  auto bad = mirror.commits_removed_by_ref_change("zz", c_);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code, ErrorCode::invalid_argument);
+}
+
+TEST_F(MirrorTest, NewBranchFromAnotherBranchListsOnlyItsOwnCommits) {
+  git("checkout -q -b topic " + e_, kT0);
+  const std::string f = commit("NWA-8 topic work", kT0 + 600);
+  const std::string g = commit("NWA-9 more topic work", kT0 + 660);
+  Mirror mirror = fetched_mirror();
+  // d and e are on feature already: only f and g are the new branch's own commits.
+  auto commits = mirror.commits_for_ref_change("refs/heads/topic", kZeroHash, g);
+  ASSERT_TRUE(commits.has_value()) << commits.error().message;
+  EXPECT_EQ(hashes(*commits), (std::vector<std::string>{g, f}));
+}
+
+TEST_F(MirrorTest, NewBranchAtAMergeOfTwoBranchesListsOnlyTheMerge) {
+  git("checkout -q -b integration " + c_, kT0);
+  git("merge -q --no-ff -m 'NWA-10 integrate feature' feature", kT0 + 700);
+  const std::string m = git("rev-parse HEAD", kT0);
+  Mirror mirror = fetched_mirror();
+  auto commits = mirror.commits_for_ref_change("refs/heads/integration", kZeroHash, m);
+  ASSERT_TRUE(commits.has_value()) << commits.error().message;
+  ASSERT_EQ(hashes(*commits), (std::vector<std::string>{m}));
+  EXPECT_EQ((*commits)[0].parents, (std::vector<std::string>{c_, e_}));
+}
+
+TEST_F(MirrorTest, UndoingAMergeRemovesTheMergeAndTheMergedCommitsFromThatBranch) {
+  git("merge -q --no-ff -m 'Merge branch feature' feature", kT0 + 300);
+  const std::string m = git("rev-parse HEAD", kT0);
+  Mirror mirror = fetched_mirror();
+  git("reset -q --hard " + c_, kT0);
+  ASSERT_TRUE(mirror.fetch().has_value());
+  auto left = mirror.commits_removed_by_ref_change(m, c_);
+  ASSERT_TRUE(left.has_value()) << left.error().message;
+  // They left main; they are still on feature (another branch's sightings are not affected).
+  EXPECT_EQ(*left, (std::vector<std::string>{m, e_, d_}));
+  EXPECT_EQ(mirror.resolve_ref("feature").value(), e_);
+}
+
 TEST_F(MirrorTest, RefetchPicksUpNewCommits) {
   Mirror mirror = fetched_mirror();
   const std::string f = commit("NWA-7 after the first fetch", kT0 + 500);
@@ -428,7 +526,7 @@ TEST_F(MirrorTest, UnreachableHttpRemoteNeverShowsThePassword) {
       Mirror::open_or_create(mirror_dir_, "http://deploy:url-s3cret@127.0.0.1:1/repo.git");
   ASSERT_TRUE(mirror.has_value()) << mirror.error().message;
   EXPECT_EQ(mirror->redacted_clone_url(), "http://***@127.0.0.1:1/repo.git");
-  auto fetched = mirror->fetch(FetchCredentials{"deploy", "hunter2-password"});
+  auto fetched = mirror->fetch(FetchCredentials{"deploy", "hunter2-password", "", ""});
   ASSERT_FALSE(fetched.has_value());
   EXPECT_EQ(fetched.error().code, ErrorCode::peer_unavailable);
   for (const std::string& text : {fetched.error().message, fetched.error().detail}) {
@@ -444,7 +542,7 @@ TEST_F(MirrorTest, CredentialsAreOfferedOnceAndNeverShown) {
   const std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/scm/nwa/app.git";
   auto mirror = Mirror::open_or_create(mirror_dir_, url);
   ASSERT_TRUE(mirror.has_value()) << mirror.error().message;
-  auto fetched = mirror->fetch(FetchCredentials{"deploy", "hunter2-password"});
+  auto fetched = mirror->fetch(FetchCredentials{"deploy", "hunter2-password", "", ""});
   ASSERT_FALSE(fetched.has_value());
   EXPECT_EQ(fetched.error().code, ErrorCode::peer_unavailable);
   EXPECT_NE(fetched.error().message.find("rejected the configured credentials"), std::string::npos)

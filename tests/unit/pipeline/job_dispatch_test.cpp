@@ -1,14 +1,18 @@
-// JobDispatch with a real SQLite store and real commands (/bin/sh).
+// JobDispatch (matching, queuing, reasons) and JobRunner (executing) with a real SQLite store
+// and real commands (/bin/sh).
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "pipeline/job_dispatch.hpp"
+#include "pipeline/job_runner.hpp"
 #include "pipeline_test_util.hpp"
 
 namespace cb::pipeline {
@@ -35,11 +39,13 @@ class JobDispatchTest : public testing::StoreFixture {
     auto repo = store_->create_repository(r);
     ASSERT_TRUE(repo.has_value());
     repo_ = *repo;
-    dispatch_ = std::make_unique<JobDispatch>(*store_, clock_, paths_, std::chrono::seconds(60));
+    dispatch_ = std::make_unique<JobDispatch>(*store_, clock_, paths_);
+    runner_ = std::make_unique<JobRunner>(*store_, clock_, paths_, nullptr, HttpActionExecutor{});
   }
 
   store::JobRecord add_job(std::string name, std::string branches, std::vector<std::string> argv,
-                           bool enabled = true) {
+                           bool enabled = true,
+                           const std::function<void(store::JobRecord&)>& edit = {}) {
     store::JobRecord j;
     j.org_id = org_.id;
     j.repository_id = repo_.id;
@@ -48,6 +54,7 @@ class JobDispatchTest : public testing::StoreFixture {
     j.argv = std::move(argv);
     j.enabled = enabled;
     j.created_at_ms = kStart;
+    if (edit) edit(j);
     auto created = store_->create_job(j);
     EXPECT_TRUE(created.has_value());
     return created.value_or(store::JobRecord{});
@@ -101,6 +108,7 @@ class JobDispatchTest : public testing::StoreFixture {
   PipelinePaths paths_;
   store::RepositoryRecord repo_;
   std::unique_ptr<JobDispatch> dispatch_;
+  std::unique_ptr<JobRunner> runner_;
 };
 
 TEST_F(JobDispatchTest, MatchingBranchRunsTheJobOnceAndRecordsItsOutput) {
@@ -112,8 +120,10 @@ TEST_F(JobDispatchTest, MatchingBranchRunsTheJobOnceAndRecordsItsOutput) {
 
   const auto outcome = dispatch_->dispatch(delivery, repo_, push("main"), std::string(kPayload));
   EXPECT_EQ(outcome.status, "done");
-  EXPECT_EQ(outcome.reason, "1 job run: build@main succeeded");
+  EXPECT_EQ(outcome.reason, "1 job run queued: build@main (run 1)");
   EXPECT_FALSE(outcome.retry);
+  EXPECT_EQ(runs_of("d-1").front().status, "queued");
+  EXPECT_EQ(runner_->drain(), 1u);
 
   const auto runs = runs_of("d-1");
   ASSERT_EQ(runs.size(), 1u);
@@ -147,6 +157,7 @@ TEST_F(JobDispatchTest, TheCommandReadsThePayloadFileAndTheDeliveryEnvironment) 
   const auto outcome =
       dispatch_->dispatch(delivery, repo_, push("feature/x"), std::string(kPayload));
   ASSERT_EQ(outcome.status, "done") << outcome.reason;
+  EXPECT_EQ(runner_->drain(), 1u);
   const auto runs = runs_of("d-env");
   ASSERT_EQ(runs.size(), 1u);
   const std::string workdir =
@@ -186,14 +197,14 @@ TEST_F(JobDispatchTest, TagIsIgnored) {
   const auto outcome = dispatch_->dispatch(
       delivery, repo_, push("v1.0", RefChangeType::add, RefType::tag), std::string(kPayload));
   EXPECT_EQ(outcome.status, "ignored");
-  EXPECT_EQ(outcome.reason, "tag v1.0: jobs run on branches only");
+  EXPECT_EQ(outcome.reason, "tag v1.0: job build runs on branch pushes only");
 }
 
 TEST_F(JobDispatchTest, RepositoryWithoutJobsIsIgnored) {
   const auto delivery = claimed_delivery("d-1");
   const auto outcome = dispatch_->dispatch(delivery, repo_, push("main"), std::string(kPayload));
   EXPECT_EQ(outcome.status, "ignored");
-  EXPECT_EQ(outcome.reason, "repository NWA/flight-planner has no jobs");
+  EXPECT_EQ(outcome.reason, "no job for repository NWA/flight-planner");
 }
 
 TEST_F(JobDispatchTest, DisabledJobDoesNotRun) {
@@ -201,7 +212,7 @@ TEST_F(JobDispatchTest, DisabledJobDoesNotRun) {
   const auto delivery = claimed_delivery("d-1");
   const auto outcome = dispatch_->dispatch(delivery, repo_, push("main"), std::string(kPayload));
   EXPECT_EQ(outcome.status, "ignored");
-  EXPECT_EQ(outcome.reason, "no job matches branch main");
+  EXPECT_EQ(outcome.reason, "job build is disabled");
   EXPECT_TRUE(runs_of("d-1").empty());
 }
 
@@ -222,11 +233,14 @@ TEST_F(JobDispatchTest, DispatchingTheSameDeliveryTwiceNeverStartsARunAgain) {
 
   const auto first = dispatch_->dispatch(delivery, repo_, push("main"), std::string(kPayload));
   EXPECT_EQ(first.status, "done");
-  EXPECT_EQ(first.reason, "1 job run: build@main succeeded");
+  EXPECT_EQ(first.reason, "1 job run queued: build@main (run 1)");
+  EXPECT_EQ(runner_->drain(), 1u);
 
   const auto second = dispatch_->dispatch(delivery, repo_, push("main"), std::string(kPayload));
   EXPECT_EQ(second.status, "done");
-  EXPECT_EQ(second.reason, "1 job run: build@main succeeded (not started again)");
+  EXPECT_EQ(second.reason,
+            "1 job run queued: build@main (run 1, created by an earlier attempt, succeeded)");
+  EXPECT_EQ(runner_->drain(), 0u);
 
   EXPECT_EQ(read_file(marker), "ran\n");
   const auto runs = runs_of("d-1");
@@ -244,7 +258,8 @@ TEST_F(JobDispatchTest, ARefListedSeveralTimesInOnePushRunsOnce) {
 
   const auto outcome = dispatch_->dispatch(delivery, repo_, repeated, std::string(kPayload));
   EXPECT_EQ(outcome.status, "done");
-  EXPECT_EQ(outcome.reason, "1 job run: build@main succeeded");
+  EXPECT_EQ(outcome.reason, "1 job run queued: build@main (run 1)");
+  EXPECT_EQ(runner_->drain(), 1u);
   EXPECT_EQ(read_file(marker), "ran\n");
   EXPECT_EQ(runs_of("d-1").size(), 1u);
 }
@@ -254,8 +269,9 @@ TEST_F(JobDispatchTest, FailingCommandFailsTheRunButTheDeliveryIsDone) {
   const auto delivery = claimed_delivery("d-1");
   const auto outcome = dispatch_->dispatch(delivery, repo_, push("main"), std::string(kPayload));
   EXPECT_EQ(outcome.status, "done");
-  EXPECT_EQ(outcome.reason, "1 job run: test@main failed");
+  EXPECT_EQ(outcome.reason, "1 job run queued: test@main (run 1)");
   EXPECT_FALSE(outcome.retry);
+  EXPECT_EQ(runner_->drain(), 1u);
 
   const auto runs = runs_of("d-1");
   ASSERT_EQ(runs.size(), 1u);
@@ -269,7 +285,7 @@ TEST_F(JobDispatchTest, FailingCommandFailsTheRunButTheDeliveryIsDone) {
   auto stored = store_->get_delivery("d-1");
   ASSERT_TRUE(stored.has_value() && stored->has_value());
   EXPECT_EQ((*stored)->status, "done");
-  EXPECT_EQ((*stored)->reason, "1 job run: test@main failed");
+  EXPECT_EQ((*stored)->reason, "1 job run queued: test@main (run 1)");
 }
 
 TEST_F(JobDispatchTest, MissingProgramIsAFailedRunWithExit127) {
@@ -277,7 +293,8 @@ TEST_F(JobDispatchTest, MissingProgramIsAFailedRunWithExit127) {
   const auto delivery = claimed_delivery("d-1");
   const auto outcome = dispatch_->dispatch(delivery, repo_, push("main"), std::string(kPayload));
   EXPECT_EQ(outcome.status, "done");
-  EXPECT_EQ(outcome.reason, "1 job run: ghost@main failed");
+  EXPECT_EQ(outcome.reason, "1 job run queued: ghost@main (run 1)");
+  EXPECT_EQ(runner_->drain(), 1u);
   const auto runs = runs_of("d-1");
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(runs[0].exit_code, std::optional<int>(127));
@@ -295,8 +312,233 @@ TEST_F(JobDispatchTest, EveryMatchingJobRunsAndReasonsAreCombined) {
   const auto outcome = dispatch_->dispatch(delivery, repo_, p, std::string(kPayload));
   EXPECT_EQ(outcome.status, "done");
   EXPECT_EQ(outcome.reason,
-            "2 job runs: a-build@main succeeded, b-lint@main failed; branch old was deleted");
+            "2 job runs queued: a-build@main (run 1), b-lint@main (run 2); branch old was "
+            "deleted");
   EXPECT_EQ(runs_of("d-1").size(), 2u);
+}
+
+TEST_F(JobDispatchTest, ExclusionRuleIsNamedWithItsJob) {
+  add_job("build", "**", {"/bin/true"});
+  add_job("deploy", "**,!release/*", {"/bin/true"});
+  const auto delivery = claimed_delivery("d-1");
+  const auto outcome =
+      dispatch_->dispatch(delivery, repo_, push("release/2.1"), std::string(kPayload));
+  EXPECT_EQ(outcome.status, "done");
+  EXPECT_EQ(outcome.reason,
+            "1 job run queued: build@release/2.1 (run 1); branch release/2.1 excluded by rule "
+            "!release/* of job deploy");
+}
+
+TEST_F(JobDispatchTest, SkipMarkerInTheHeadCommitOfThePreviewRunsNothing) {
+  add_job("build", "main", {"/bin/true"});
+  add_job("always", "main", {"/bin/true"}, true,
+          [](store::JobRecord& j) { j.skip_marker = false; });
+  const auto delivery = claimed_delivery("d-1");
+  PushEvent p = push("main");
+  p.to_commit = CommitPreview{std::string(40, 'b'), "Fix typo [CI Skip]", {}, 0, {}};
+  const auto outcome = dispatch_->dispatch(delivery, repo_, p, std::string(kPayload));
+  EXPECT_EQ(outcome.status, "done");
+  EXPECT_EQ(outcome.reason,
+            "1 job run queued: always@main (run 1); skip marker [ci skip] in head commit bbbbbbb "
+            "of branch main");
+}
+
+TEST_F(JobDispatchTest, TagPushRunsJobsThatSelectTagsWithTheirTagRules) {
+  add_job("release", "main", {"/bin/sh", "-c", "echo $COMMITBRIDGE_EVENT $COMMITBRIDGE_BRANCH"},
+          true, [](store::JobRecord& j) {
+            j.events = {"push", "tag"};
+            j.tags = "v*";
+          });
+  const auto delivery = claimed_delivery("d-1");
+  PushEvent p = push("v1.0", RefChangeType::add, RefType::tag);
+  p.changes.push_back(push("nightly-7", RefChangeType::add, RefType::tag).changes.front());
+  const auto outcome = dispatch_->dispatch(delivery, repo_, p, std::string(kPayload));
+  EXPECT_EQ(outcome.reason, "1 job run queued: release@v1.0 (run 1); no job matches tag nightly-7");
+  EXPECT_EQ(runner_->drain(), 1u);
+  const auto runs = runs_of("d-1");
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].event, "tag");
+  EXPECT_EQ(runs[0].ref_id, "refs/tags/v1.0");
+  EXPECT_EQ(runs[0].output_tail, "tag v1.0\n");
+}
+
+PullRequestEvent pull_request(PullRequestAction action) {
+  PullRequestEvent pr;
+  pr.repository.project_key = "NWA";
+  pr.repository.slug = "flight-planner";
+  pr.action = action;
+  pr.id = 63;
+  pr.title = "NWA-540 Holding pattern";
+  pr.source_ref_id = "refs/heads/feature/NWA-540";
+  pr.source_branch = "feature/NWA-540";
+  pr.source_hash = std::string(40, 'c');
+  pr.target_ref_id = "refs/heads/main";
+  pr.target_branch = "main";
+  pr.target_hash = std::string(40, 'd');
+  return pr;
+}
+
+TEST_F(JobDispatchTest, PullRequestRunsOnTargetAndSourceRulesWithItsEnvironment) {
+  add_job("pr-build", "release/*",
+          {"/bin/sh", "-c",
+           "echo $COMMITBRIDGE_EVENT $COMMITBRIDGE_PULL_REQUEST_ID $COMMITBRIDGE_PULL_REQUEST_"
+           "SOURCE_BRANCH $COMMITBRIDGE_PULL_REQUEST_TARGET_BRANCH $COMMITBRIDGE_TO_HASH"},
+          true, [](store::JobRecord& j) {
+            j.events = {"pr:opened", "pr:source_updated"};
+            j.target_branches = "main";
+            j.source_branches = "feature/**";
+          });
+  add_job("push-only", "**", {"/bin/true"});
+  const auto delivery = claimed_delivery("d-1");
+  const auto outcome = dispatch_->dispatch_pull_request(
+      delivery, repo_, pull_request(PullRequestAction::opened), std::string(kPayload));
+  EXPECT_EQ(outcome.reason, "1 job run queued: pr-build@feature/NWA-540 (run 1)");
+  EXPECT_EQ(runner_->drain(), 1u);
+  const auto runs = runs_of("d-1");
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].ref_id, "refs/pull-requests/63/from");
+  EXPECT_EQ(runs[0].pull_request_id, std::optional<std::int64_t>(63));
+  EXPECT_EQ(runs[0].output_tail,
+            "pr:opened 63 feature/NWA-540 main " + std::string(40, 'c') + "\n");
+
+  const auto declined = claimed_delivery("d-2");
+  const auto none = dispatch_->dispatch_pull_request(
+      declined, repo_, pull_request(PullRequestAction::declined), std::string(kPayload));
+  EXPECT_EQ(none.status, "ignored");
+  EXPECT_EQ(none.reason,
+            "event pr:declined not selected by job pr-build; event pr:declined not selected by "
+            "job push-only");
+}
+
+TEST_F(JobDispatchTest, MirrorSyncOverTheRefLimitTriggersNothingAndSaysWhy) {
+  add_job("build", "**", {"/bin/true"});
+  auto delivery = claimed_delivery("d-1");
+  delivery.event_key = "mirror:repo_synchronized";
+  PushEvent empty = push("main");
+  empty.changes.clear();
+  const auto outcome = dispatch_->dispatch(delivery, repo_, empty, std::string(kPayload));
+  EXPECT_EQ(outcome.status, "ignored");
+  EXPECT_THAT(outcome.reason, HasSubstr("refLimitExceeded"));
+}
+
+TEST_F(JobDispatchTest, MaxConcurrentRunsKeepsFurtherRunsWaiting) {
+  add_job("build", "**", {"/bin/true"}, true, [](store::JobRecord& j) { j.max_concurrent = 1; });
+  add_job("lint", "**", {"/bin/true"}, true, [](store::JobRecord& j) { j.max_concurrent = 2; });
+  for (const char* id : {"d-1", "d-2"}) {
+    const auto d = claimed_delivery(id);
+    ASSERT_EQ(dispatch_->dispatch(d, repo_, push("main"), std::string(kPayload)).status, "done");
+  }
+  auto claim = [&] { return store_->claim_next_run(clock_.now_ms(), {}); };
+  auto a = claim();  // build, d-1
+  auto b = claim();  // lint, d-1 (build has one running)
+  auto c = claim();  // lint, d-2
+  auto none = claim();
+  ASSERT_TRUE(a && *a && b && *b && c && *c && none);
+  EXPECT_EQ((*a)->job_name, "build");
+  EXPECT_EQ((*b)->job_name, "lint");
+  EXPECT_EQ((*c)->job_name, "lint");
+  EXPECT_FALSE(none->has_value());
+  ASSERT_TRUE(store_->finish_run((*a)->id, "succeeded", 0, clock_.now_ms(), ""));
+  auto next = claim();
+  ASSERT_TRUE(next && *next);
+  EXPECT_EQ((*next)->job_name, "build");
+  EXPECT_EQ((*next)->delivery_id, "d-2");
+}
+
+TEST_F(JobDispatchTest, NewerRunSupersedesTheWaitingRunOfTheSameBranch) {
+  add_job("build", "**", {"/bin/true"}, true, [](store::JobRecord& j) { j.supersede = true; });
+  const auto d1 = claimed_delivery("d-1");
+  ASSERT_EQ(dispatch_->dispatch(d1, repo_, push("main"), std::string(kPayload)).status, "done");
+  const auto d2 = claimed_delivery("d-2");
+  const auto other = dispatch_->dispatch(d2, repo_, push("dev"), std::string(kPayload));
+  EXPECT_EQ(other.reason, "1 job run queued: build@dev (run 2)");
+  const auto d3 = claimed_delivery("d-3");
+  const auto newer = dispatch_->dispatch(d3, repo_, push("main"), std::string(kPayload));
+  EXPECT_EQ(newer.reason, "1 job run queued: build@main (run 3, supersedes run 1)");
+  const auto old = store_->get_run(1);
+  ASSERT_TRUE(old && *old);
+  EXPECT_EQ((*old)->status, "superseded");
+  EXPECT_EQ((*old)->superseded_by, std::optional<std::int64_t>(3));
+  EXPECT_EQ((*old)->status_reason, "superseded by run 3");
+  EXPECT_EQ(runner_->drain(), 2u);
+}
+
+TEST_F(JobDispatchTest, CancelledQueuedRunNeverStartsAndARerunIsANewAttempt) {
+  const auto marker = dir_.path() / "marker";
+  add_job("build", "main", {"/bin/sh", "-c", "echo ran >> '" + marker.string() + "'"});
+  const auto d = claimed_delivery("d-1");
+  ASSERT_EQ(dispatch_->dispatch(d, repo_, push("main"), std::string(kPayload)).status, "done");
+  auto cancelled = store_->cancel_run(1, clock_.now_ms(), "cancelled by cli:test");
+  ASSERT_TRUE(cancelled.has_value());
+  EXPECT_EQ(cancelled->status, "cancelled");
+  EXPECT_EQ(runner_->drain(), 0u);
+  EXPECT_FALSE(std::filesystem::exists(marker));
+  EXPECT_EQ(store_->cancel_run(1, clock_.now_ms(), "again").error().code, ErrorCode::conflict);
+
+  auto again = store_->rerun(1, clock_.now_ms());
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->attempt, 1);
+  EXPECT_EQ(again->rerun_of, std::optional<std::int64_t>(1));
+  EXPECT_EQ(again->status, "queued");
+  EXPECT_EQ(runner_->drain(), 1u);
+  EXPECT_EQ(read_file(marker), "ran\n");
+  // The automatic path still sees its own run (attempt 0) and creates nothing.
+  const auto redo = dispatch_->dispatch(d, repo_, push("main"), std::string(kPayload));
+  EXPECT_EQ(redo.reason,
+            "1 job run queued: build@main (run 1, created by an earlier attempt, cancelled)");
+  EXPECT_EQ(runs_of("d-1").size(), 2u);
+}
+
+TEST_F(JobDispatchTest, CancellingARunningCommandStopsItsProcessGroup) {
+  add_job("slow", "main", {"/bin/sh", "-c", "echo started; sleep 30"});
+  const auto d = claimed_delivery("d-1");
+  ASSERT_EQ(dispatch_->dispatch(d, repo_, push("main"), std::string(kPayload)).status, "done");
+  JobRunner runner(*store_, clock_, paths_, nullptr, HttpActionExecutor{},
+                   JobRunnerOptions{1, std::chrono::seconds(60), std::chrono::milliseconds(20),
+                                    std::chrono::milliseconds(20)});
+  runner.start();
+  auto status_of = [&] {
+    auto r = store_->get_run(1);
+    return r && *r ? (*r)->status : std::string();
+  };
+  const auto deadline = std::chrono::steady_clock::now() + testing::kWaitLimit;
+  while (status_of() != "running" && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // polling interval
+  }
+  ASSERT_EQ(status_of(), "running");
+  ASSERT_TRUE(store_->cancel_run(1, clock_.now_ms(), "cancelled by cli:test").has_value());
+  while (status_of() == "running" && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // polling interval
+  }
+  runner.stop();
+  const auto run = store_->get_run(1);
+  ASSERT_TRUE(run && *run);
+  EXPECT_EQ((*run)->status, "cancelled");
+  EXPECT_EQ((*run)->status_reason, "cancelled by cli:test");
+  EXPECT_THAT((*run)->output_tail, HasSubstr("started"));
+}
+
+TEST_F(JobDispatchTest, RecoveryInterruptsRunningRunsAndRequeuesWhenTheJobAsks) {
+  add_job("plain", "main", {"/bin/true"});
+  add_job("requeue", "main", {"/bin/true"}, true,
+          [](store::JobRecord& j) { j.requeue_interrupted = true; });
+  const auto d = claimed_delivery("d-1");
+  ASSERT_EQ(dispatch_->dispatch(d, repo_, push("main"), std::string(kPayload)).status, "done");
+  ASSERT_TRUE(store_->mark_run_started(1, clock_.now_ms(), ""));
+  ASSERT_TRUE(store_->mark_run_started(2, clock_.now_ms(), ""));
+  auto recovered = store_->recover_runs(clock_.now_ms());
+  ASSERT_TRUE(recovered.has_value());
+  EXPECT_EQ(recovered->interrupted, 2);
+  EXPECT_EQ(recovered->requeued, 1);
+  const auto runs = runs_of("d-1");  // newest first
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_EQ(runs[0].job_name, "requeue");
+  EXPECT_EQ(runs[0].status, "queued");
+  EXPECT_EQ(runs[0].attempt, 1);
+  EXPECT_EQ(runs[0].rerun_of, std::optional<std::int64_t>(2));
+  EXPECT_EQ(runs[1].status, "interrupted");
+  EXPECT_EQ(runs[2].status, "interrupted");
+  EXPECT_EQ(runner_->drain(), 1u);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "pipeline/commit_sync.hpp"
 #include "pipeline/delivery_processor.hpp"
 #include "pipeline/job_dispatch.hpp"
+#include "pipeline/job_runner.hpp"
 #include "pipeline/pipeline_metrics.hpp"
 #include "pipeline/worker.hpp"
 #include "pipeline_test_util.hpp"
@@ -61,8 +62,9 @@ class WorkerMetricsTest : public testing::StoreFixture {
     ASSERT_TRUE(pattern.has_value());
     pattern_ = std::make_unique<smartcommit::StoryKeyPattern>(std::move(*pattern));
     paths_ = PipelinePaths::under(dir_.path() / "data");
-    jobs_ = std::make_unique<JobDispatch>(*store_, clock_, paths_, std::chrono::seconds(60));
-    jobs_->set_on_run_finished([this](std::string_view s) { metrics_.count_run(s); });
+    jobs_ = std::make_unique<JobDispatch>(*store_, clock_, paths_);
+    runner_ = std::make_unique<JobRunner>(*store_, clock_, paths_, nullptr, HttpActionExecutor{});
+    runner_->set_on_run_finished([this](std::string_view s) { metrics_.count_run(s); });
     sync_ = std::make_unique<CommitSync>(*store_, clock_, paths_, *pattern_);
     processor_ = std::make_unique<DeliveryProcessor>(*store_, *jobs_, *sync_);
   }
@@ -108,6 +110,7 @@ class WorkerMetricsTest : public testing::StoreFixture {
   std::unique_ptr<smartcommit::StoryKeyPattern> pattern_;
   PipelinePaths paths_;
   std::unique_ptr<JobDispatch> jobs_;
+  std::unique_ptr<JobRunner> runner_;
   std::unique_ptr<CommitSync> sync_;
   std::unique_ptr<DeliveryProcessor> processor_;
 };
@@ -123,6 +126,7 @@ TEST_F(WorkerMetricsTest, WorkerCountsOutcomesAndJobRunsByStatus) {
   EXPECT_EQ(worker.drain(), 3u);
   clock_.advance(1000);
   EXPECT_EQ(worker.drain(), 1u);
+  EXPECT_EQ(runner_->drain(), 2u);  // the runner executes the queued runs
 
   auto count = [&](const char* provider, const char* status) {
     return metrics_.deliveries->with({"northwind", provider, status}).value();

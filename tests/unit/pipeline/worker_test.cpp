@@ -12,6 +12,7 @@
 #include "pipeline/commit_sync.hpp"
 #include "pipeline/delivery_processor.hpp"
 #include "pipeline/job_dispatch.hpp"
+#include "pipeline/job_runner.hpp"
 #include "pipeline/worker.hpp"
 #include "pipeline_test_util.hpp"
 #include "smartcommit/story_key_pattern.hpp"
@@ -34,7 +35,8 @@ class WorkerTest : public testing::StoreFixture {
     ASSERT_TRUE(pattern.has_value());
     pattern_ = std::make_unique<smartcommit::StoryKeyPattern>(std::move(*pattern));
     paths_ = PipelinePaths::under(dir_.path() / "data");
-    jobs_ = std::make_unique<JobDispatch>(*store_, clock_, paths_, std::chrono::seconds(60));
+    jobs_ = std::make_unique<JobDispatch>(*store_, clock_, paths_);
+    runner_ = std::make_unique<JobRunner>(*store_, clock_, paths_, nullptr, HttpActionExecutor{});
     sync_ = std::make_unique<CommitSync>(*store_, clock_, paths_, *pattern_);
     processor_ = std::make_unique<DeliveryProcessor>(*store_, *jobs_, *sync_);
   }
@@ -88,6 +90,7 @@ class WorkerTest : public testing::StoreFixture {
   std::unique_ptr<smartcommit::StoryKeyPattern> pattern_;
   PipelinePaths paths_;
   std::unique_ptr<JobDispatch> jobs_;
+  std::unique_ptr<JobRunner> runner_;
   std::unique_ptr<CommitSync> sync_;
   std::unique_ptr<DeliveryProcessor> processor_;
 };
@@ -98,10 +101,11 @@ TEST_F(WorkerTest, DrainRunsTheMatchingJobAndMarksTheDeliveryDone) {
   Worker worker(*store_, *processor_, clock_);
   EXPECT_EQ(worker.drain(), 1u);
   EXPECT_EQ(worker.drain(), 0u);
+  EXPECT_EQ(runner_->drain(), 1u);
 
   const auto d = delivery("d-1");
   EXPECT_EQ(d.status, "done");
-  EXPECT_EQ(d.reason, "1 job run: build@release/2.1 succeeded");
+  EXPECT_EQ(d.reason, "1 job run queued: build@release/2.1 (run 1)");
   EXPECT_EQ(d.attempts, 1);
   store::RunQuery q;
   q.delivery_id = "d-1";
@@ -212,7 +216,7 @@ TEST_F(WorkerTest, StartedWorkerProcessesANotifiedDeliveryAndStops) {
   worker.stop();
   worker.stop();  // idempotent
   EXPECT_EQ(status, "done");
-  EXPECT_EQ(delivery("d-1").reason, "1 job run: build@release/2.1 succeeded");
+  EXPECT_EQ(delivery("d-1").reason, "1 job run queued: build@release/2.1 (run 1)");
 }
 
 }  // namespace

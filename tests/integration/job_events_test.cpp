@@ -1,0 +1,559 @@
+// Build on commit end to end through the real binary: every Bitbucket Data Center event of the
+// provider fixtures (pushes of branches and tags, the pull-request changes, mirror syncs with
+// and without their ref list) does what DESIGN says; skip marker from a real git mirror;
+// duplicate deliveries; a restart in the middle of a run; concurrency and supersede; the jobs,
+// runs and deliveries API and CLI.
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "harness.hpp"
+#include "http_stub.hpp"
+
+namespace cbtest {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+const fs::path kFixtures = fs::path(CB_FIXTURES_DIR) / "providers" / "bitbucket_server";
+
+/// KEY=VALUE lines of an `env` dump.
+std::map<std::string, std::string> parse_env(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto eq = line.find('=');
+    if (eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return out;
+}
+
+/// The fixture's headers (except the request id and signature, which each send sets).
+Headers fixture_headers(const std::string& name) {
+  Headers out;
+  std::istringstream in(read_file(kFixtures / (name + ".headers")));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string name_part = line.substr(0, colon);
+    std::string value = line.substr(colon + 1);
+    while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+    if (name_part == "X-Request-Id" || name_part == "X-Hub-Signature") continue;
+    out.emplace_back(name_part, value);
+  }
+  return out;
+}
+
+class JobEventsTest : public IntegrationTest {
+ protected:
+  void SetUp() override {
+    create_org("acme");
+    token_ = create_token("acme", "bitbucket");
+    out_ = tmp_ / "job-out";
+    fs::create_directories(out_);
+  }
+
+  /// Registers NWA/flight-planner (the fixtures' repository) with `clone_url`.
+  void add_fixture_repo(const std::string& clone_url) {
+    add_repo("acme", "NWA", "flight-planner", clone_url);
+  }
+
+  /// A command that dumps its environment to <out>/<run id>.env.
+  std::vector<std::string> env_dump() const {
+    return {"/bin/sh", "-c", "env > \"$1/$COMMITBRIDGE_RUN_ID.env\"", "sh", out_.string()};
+  }
+
+  /// `job add` with extra options before the `--`.
+  void add_job_with(const std::string& name, const std::vector<std::string>& options,
+                    const std::vector<std::string>& argv) {
+    std::vector<std::string> args{"job",    "add", "--org", "acme", "--repo", "NWA/flight-planner",
+                                  "--name", name};
+    args.insert(args.end(), options.begin(), options.end());
+    args.push_back("--");
+    args.insert(args.end(), argv.begin(), argv.end());
+    cli_ok(args);
+  }
+
+  /// Sends the fixture `name` signed, with a fresh (or the given) request id; returns the answer.
+  HttpResponse send_fixture(const std::string& name,
+                            const std::string& request_id = new_request_id()) {
+    const std::string body = read_file(kFixtures / (name + ".json"));
+    Headers headers = fixture_headers(name);
+    headers.emplace_back("X-Request-Id", request_id);
+    headers.emplace_back("X-Hub-Signature", sign(token_, body));
+    return post(server_->webhook_url("acme", "trigger-scm-push-request"), headers, body);
+  }
+
+  std::map<std::string, std::string> env_of(const json::value& run) {
+    return parse_env(read_file(out_ / (std::to_string(run.at("id").as_int64()) + ".env")));
+  }
+
+  /// GET/POST/PATCH/DELETE on the admin API with the org's api token.
+  HttpResponse api(const std::string& method, const std::string& path,
+                   const std::string& body = "") {
+    if (api_token_.empty()) api_token_ = create_token("acme", "automation", "api");
+    Headers headers{{"Authorization", "Bearer " + api_token_}};
+    if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
+    return http_request(method, server_->base_url() + "/api/v2/orgs/acme" + path, headers, body);
+  }
+
+  std::string token_;
+  std::string api_token_;
+  fs::path out_;
+};
+
+/// What one fixture must produce.
+struct Expected {
+  std::string fixture;
+  std::string status;          ///< of the delivery
+  std::string reason;          ///< exact reason
+  std::set<std::string> runs;  ///< "job event branch" of each run
+};
+
+TEST_F(JobEventsTest, EveryBitbucketDataCenterEventDoesWhatItSays) {
+  add_fixture_repo((tmp_ / "no-such-repo.git").string());
+  add_job_with("push", {"--branches", "**"}, env_dump());
+  add_job_with("tags", {"--branches", "main", "--events", "tag", "--tags", "v*"}, env_dump());
+  add_job_with("pr",
+               {"--branches", "**", "--events",
+                "pr:opened,pr:source_updated,pr:target_changed,pr:merged,pr:declined,pr:deleted"},
+               env_dump());
+  add_job_with("pr-main", {"--branches", "main", "--events", "pr:opened"}, env_dump());
+  ASSERT_TRUE(start_server());
+
+  const std::vector<Expected> table{
+      {"branch_update",
+       "done",
+       "1 job run queued: push@release/2.1 (run 1)",
+       {"push push release/2.1"}},
+      {"branch_create",
+       "done",
+       "1 job run queued: push@feature/NWA-520-terrain-mask (run 2)",
+       {"push push feature/NWA-520-terrain-mask"}},
+      {"branch_delete", "ignored", "branch feature/NWA-498-legacy-export was deleted", {}},
+      {"tag_create", "done", "1 job run queued: tags@v2.1.3 (run 3)", {"tags tag v2.1.3"}},
+      {"multi_ref",
+       "done",
+       "2 job runs queued: push@main (run 4), push@hotfix/2.1.4 (run 5); tag v2.1.4-rc1 was "
+       "deleted",
+       {"push push main", "push push hotfix/2.1.4"}},
+      {"mirror_synchronized",
+       "done",
+       "2 job runs queued: push@main (run 6), tags@v2.1.4 (run 7)",
+       {"push push main", "tags tag v2.1.4"}},
+      {"mirror_ref_limit_exceeded",
+       "ignored",
+       "the mirror synchronization changed more refs than Bitbucket lists (refLimitExceeded): "
+       "no ref changes, nothing triggered",
+       {}},
+      {"pr_opened",
+       "done",
+       "2 job runs queued: pr@feature/NWA-540-holding-entry (run 8), "
+       "pr-main@feature/NWA-540-holding-entry (run 9)",
+       {"pr pr:opened feature/NWA-540-holding-entry",
+        "pr-main pr:opened feature/NWA-540-holding-entry"}},
+      {"pr_opened_iso_dates",
+       "done",
+       "2 job runs queued: pr@feature/NWA-541-units (run 10), pr-main@feature/NWA-541-units "
+       "(run 11)",
+       {"pr pr:opened feature/NWA-541-units", "pr-main pr:opened feature/NWA-541-units"}},
+      {"pr_from_ref_updated",
+       "done",
+       "1 job run queued: pr@feature/NWA-540-holding-entry (run 12)",
+       {"pr pr:source_updated feature/NWA-540-holding-entry"}},
+      {"pr_modified_target",
+       "done",
+       "1 job run queued: pr@feature/NWA-540-holding-entry (run 13)",
+       {"pr pr:target_changed feature/NWA-540-holding-entry"}},
+      {"pr_modified_title",
+       "ignored",
+       "pull request #63 was modified without a target change (modified): no job event",
+       {}},
+      {"pr_merged",
+       "done",
+       "1 job run queued: pr@feature/NWA-540-holding-entry (run 14)",
+       {"pr pr:merged feature/NWA-540-holding-entry"}},
+      {"pr_declined",
+       "done",
+       "1 job run queued: pr@spike/NWA-545-gc-cache (run 15)",
+       {"pr pr:declined spike/NWA-545-gc-cache"}},
+      {"pr_deleted",
+       "done",
+       "1 job run queued: pr@wip/scratch (run 16)",
+       {"pr pr:deleted wip/scratch"}},
+  };
+  std::map<std::string, std::string> delivery_of;
+  for (const auto& e : table) {
+    SCOPED_TRACE(e.fixture);
+    // One at a time: the run ids in the reasons are in this order.
+    const auto r = send_fixture(e.fixture);
+    ASSERT_EQ(r.status, 202) << r.describe();
+    const std::string id = str(r.json(), "delivery_id");
+    const auto d = wait_processed(id);
+    EXPECT_EQ(str(d, "status"), e.status);
+    EXPECT_EQ(str(d, "reason"), e.reason);
+    delivery_of[e.fixture] = id;
+    std::set<std::string> got;
+    for (const auto& run : wait_runs_settled(id)) {
+      got.insert(str(run, "job") + " " + str(run, "event") + " " + str(run, "branch"));
+      EXPECT_EQ(str(run, "status"), "succeeded") << json::serialize(run);
+    }
+    EXPECT_EQ(got, e.runs);
+  }
+
+  // Pull-request runs carry the pull request in their environment and JSON.
+  const auto merged = runs(delivery_of["pr_merged"]);
+  ASSERT_EQ(merged.size(), 1u);
+  auto env = env_of(merged[0]);
+  EXPECT_EQ(env["COMMITBRIDGE_EVENT"], "pr:merged");
+  EXPECT_EQ(env["COMMITBRIDGE_EVENT_KEY"], "pr:merged");
+  EXPECT_EQ(env["COMMITBRIDGE_PULL_REQUEST_ID"], "63");
+  EXPECT_EQ(env["COMMITBRIDGE_PULL_REQUEST_TITLE"],
+            "NWA-540 Holding pattern entry and exit calculator");
+  EXPECT_EQ(env["COMMITBRIDGE_PULL_REQUEST_SOURCE_BRANCH"], "feature/NWA-540-holding-entry");
+  EXPECT_EQ(env["COMMITBRIDGE_PULL_REQUEST_TARGET_BRANCH"], "release/2.1");
+  EXPECT_EQ(env["COMMITBRIDGE_REF"], "refs/pull-requests/63/from");
+  EXPECT_EQ(env["COMMITBRIDGE_TO_HASH"], "0ccfc377cc485bc24874d5b5d27dafc46feb04a6");  // merge
+  EXPECT_EQ(merged[0].at("pull_request").at("id").as_int64(), 63);
+
+  const auto updated = runs(delivery_of["pr_from_ref_updated"]);
+  ASSERT_EQ(updated.size(), 1u);
+  EXPECT_EQ(str(updated[0], "from_hash"), "d0714c487a4dc00f14c34257aa83bd18123e07d3");
+  EXPECT_EQ(str(updated[0], "to_hash"), "409628f6131fad4d0751a13da42f936152e6cb01");
+
+  const auto tag = runs(delivery_of["tag_create"]);
+  ASSERT_EQ(tag.size(), 1u);
+  env = env_of(tag[0]);
+  EXPECT_EQ(env["COMMITBRIDGE_EVENT"], "tag");
+  EXPECT_EQ(env["COMMITBRIDGE_REF"], "refs/tags/v2.1.3");
+  EXPECT_EQ(env.count("COMMITBRIDGE_PULL_REQUEST_ID"), 0u);
+
+  // A redelivery of an event (same X-Request-Id) is the same delivery and creates no run.
+  const std::string again_id = new_request_id();
+  const auto first = send_fixture("pr_declined", again_id);
+  ASSERT_EQ(first.status, 202);
+  const std::string first_id = str(first.json(), "delivery_id");
+  EXPECT_EQ(str(wait_processed(first_id), "status"), "done");
+  wait_runs_settled(first_id);
+  const auto dup = send_fixture("pr_declined", again_id);
+  EXPECT_EQ(dup.status, 200) << dup.describe();
+  EXPECT_EQ(str(dup.json(), "status"), "duplicate");
+  EXPECT_EQ(str(dup.json(), "delivery_id"), first_id);
+  EXPECT_EQ(runs(first_id).size(), 1u);
+}
+
+TEST_F(JobEventsTest, ReasonsNameTheRuleTheEventOrTheDisabledJob) {
+  add_fixture_repo((tmp_ / "no-such-repo.git").string());
+  add_job_with("deploy", {"--branches", "**,!release/*"}, {"/bin/true"});
+  add_job_with("review", {"--branches", "main", "--events", "pr:opened"}, {"/bin/true"});
+  ASSERT_TRUE(start_server());
+
+  auto reason_of = [&](const std::string& fixture) {
+    const auto r = send_fixture(fixture);
+    EXPECT_EQ(r.status, 202) << r.describe();
+    return str(wait_processed(str(r.json(), "delivery_id")), "reason");
+  };
+  EXPECT_EQ(reason_of("branch_update"),
+            "branch release/2.1 excluded by rule !release/* of job deploy; branch release/2.1: "
+            "event push not selected by job review");
+  EXPECT_EQ(reason_of("pr_declined"),
+            "event pr:declined not selected by job deploy; event pr:declined not selected by job "
+            "review");
+  EXPECT_EQ(reason_of("tag_create"),
+            "tag v2.1.3: job deploy runs on branch pushes only; tag v2.1.3: event tag not "
+            "selected by job review");
+  cli_ok({"job", "disable", "--org", "acme", "deploy"});
+  EXPECT_EQ(reason_of("branch_create"),
+            "job deploy is disabled; branch feature/NWA-520-terrain-mask: event push not "
+            "selected by job review");
+  cli_ok({"job", "remove", "--org", "acme", "deploy"});
+  cli_ok({"job", "remove", "--org", "acme", "review"});
+  EXPECT_EQ(reason_of("branch_create"), "no job for repository NWA/flight-planner");
+}
+
+TEST_F(JobEventsTest, SkipMarkerIsReadFromTheRepositoryMirror) {
+  GitRepo git(tmp_ / "git");
+  git.commit("Initial import");
+  git.push("main");
+  add_repo("acme", "ORB", "orbit-tools", git.bare_path().string());
+  add_job("acme", "ORB/orbit-tools", "build", "main", {"/bin/true"});
+  ASSERT_TRUE(start_server());
+
+  const std::string skipped = git.commit("Update the README [skip ci]");
+  git.push("main");
+  const auto r1 = send_push(
+      "acme", token_,
+      bitbucket_push_body("ORB", "orbit-tools",
+                          {branch_change("main", "UPDATE", git.rev_parse("HEAD~1"), skipped)}));
+  ASSERT_EQ(r1.status, 202);
+  const auto d1 = wait_processed(str(r1.json(), "delivery_id"));
+  EXPECT_EQ(str(d1, "status"), "ignored");
+  EXPECT_EQ(str(d1, "reason"),
+            "skip marker [skip ci] in head commit " + skipped.substr(0, 7) + " of branch main");
+
+  const std::string built = git.commit("Compute the orbit faster");
+  git.push("main");
+  const auto r2 = send_push(
+      "acme", token_,
+      bitbucket_push_body("ORB", "orbit-tools", {branch_change("main", "UPDATE", skipped, built)}));
+  ASSERT_EQ(r2.status, 202);
+  const std::string id2 = str(r2.json(), "delivery_id");
+  EXPECT_EQ(str(wait_processed(id2), "status"), "done");
+  const auto list = wait_runs_settled(id2);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(str(list[0], "to_hash"), built);
+}
+
+TEST_F(JobEventsTest, RestartInTheMiddleOfARunInterruptsItAndRequeuesItWhenAsked) {
+  add_fixture_repo((tmp_ / "no-such-repo.git").string());
+  const fs::path marks = tmp_ / "marks";
+  fs::create_directories(marks);
+  add_job_with("slow",
+               {"--branches", "**", "--events", "pr:opened", "--requeue-interrupted", "true"},
+               {"/bin/sh", "-c",
+                "echo \"$COMMITBRIDGE_RUN_ID $COMMITBRIDGE_ATTEMPT\" >> \"$1/started\"; "
+                "while [ -d \"$1\" ] && [ ! -e \"$1/release\" ]; do sleep 0.02; done",
+                "sh", marks.string()});
+  ASSERT_TRUE(start_server());
+  const auto r = send_fixture("pr_opened");
+  ASSERT_EQ(r.status, 202);
+  const std::string id = str(r.json(), "delivery_id");
+  ASSERT_TRUE(wait_until([&] { return !read_file(marks / "started").empty(); }))
+      << server_->stderr_text();
+  server_->kill9();
+
+  ASSERT_TRUE(server_->start());
+  // The interrupted run is not started again; a new attempt is, and is running now.
+  ASSERT_TRUE(wait_until([&] { return read_file(marks / "started") == "1 0\n2 1\n"; }))
+      << read_file(marks / "started");
+  write_file(marks / "release", "");
+  const auto list = wait_runs_settled(id);  // newest first
+  ASSERT_EQ(list.size(), 2u) << json::serialize(list);
+  EXPECT_EQ(str(list[1], "status"), "interrupted");
+  EXPECT_EQ(str(list[0], "status"), "succeeded");
+  EXPECT_EQ(list[0].at("attempt").as_int64(), 1);
+  EXPECT_EQ(list[0].at("rerun_of").as_int64(), 1);
+  EXPECT_EQ(str(wait_processed(id), "status"), "done");
+}
+
+TEST_F(JobEventsTest, OneRunAtATimeAndANewerPushSupersedesTheWaitingOne) {
+  add_fixture_repo((tmp_ / "no-such-repo.git").string());
+  const fs::path marks = tmp_ / "marks";
+  fs::create_directories(marks);
+  add_job_with("deploy", {"--branches", "main", "--max-concurrent", "1", "--supersede", "true"},
+               {"/bin/sh", "-c",
+                "echo \"$COMMITBRIDGE_RUN_ID\" >> \"$1/started\"; "
+                "while [ -d \"$1\" ] && [ ! -e \"$1/release-$COMMITBRIDGE_RUN_ID\" ]; do sleep "
+                "0.02; done",
+                "sh", marks.string()});
+  ASSERT_TRUE(start_server());
+  auto push = [&](int n) {
+    const auto r = send_push(
+        "acme", token_,
+        bitbucket_push_body("NWA", "flight-planner",
+                            {branch_change("main", "UPDATE", fake_hash("m" + std::to_string(n)),
+                                           fake_hash("m" + std::to_string(n + 1)))}));
+    EXPECT_EQ(r.status, 202);
+    return str(wait_processed(str(r.json(), "delivery_id")), "reason");
+  };
+  EXPECT_EQ(push(1), "1 job run queued: deploy@main (run 1)");
+  ASSERT_TRUE(wait_until([&] { return read_file(marks / "started") == "1\n"; }));
+  EXPECT_EQ(push(2), "1 job run queued: deploy@main (run 2)");
+  EXPECT_EQ(push(3), "1 job run queued: deploy@main (run 3, supersedes run 2)");
+  // Run 1 still holds the only slot: nothing else started.
+  EXPECT_EQ(read_file(marks / "started"), "1\n");
+  write_file(marks / "release-1", "");
+  ASSERT_TRUE(wait_until([&] { return read_file(marks / "started") == "1\n3\n"; }))
+      << read_file(marks / "started");
+  write_file(marks / "release-3", "");
+  const auto list = wait_runs_settled();
+  ASSERT_EQ(list.size(), 3u);
+  EXPECT_EQ(str(list[0], "status"), "succeeded");
+  EXPECT_EQ(str(list[1], "status"), "superseded");
+  EXPECT_EQ(list[1].at("superseded_by").as_int64(), 3);
+  EXPECT_EQ(str(list[2], "status"), "succeeded");
+}
+
+TEST_F(JobEventsTest, JobsRunsAndDeliveriesThroughTheApi) {
+  add_fixture_repo((tmp_ / "no-such-repo.git").string());
+  const fs::path marks = tmp_ / "marks";
+  fs::create_directories(marks);
+  api_token_ = create_token("acme", "automation", "api");
+  ASSERT_TRUE(start_server());
+
+  // Validation: an unknown placeholder is named; a secret header is never shown again.
+  auto bad = api("POST", "/jobs",
+                 R"({"name":"ci","repository":"NWA/flight-planner","branches":"main",)"
+                 R"("http":{"url":"https://ci.example/job?b={{branch_name}}"}})");
+  EXPECT_EQ(bad.status, 400) << bad.describe();
+  EXPECT_TRUE(Contains(bad.error_message(), "unknown placeholder {{branch_name}}"));
+  auto http_job = api("POST", "/jobs",
+                      R"({"name":"ci","repository":"NWA/flight-planner","branches":"main",)"
+                      R"("http":{"url":"https://ci.example/job?b={{branch}}",)"
+                      R"("headers":{"Authorization":"Basic c2VjcmV0LXZhbHVl"}}})");
+  ASSERT_EQ(http_job.status, 201) << http_job.describe();
+  EXPECT_TRUE(LacksSecret(http_job.body, "c2VjcmV0LXZhbHVl"));
+  EXPECT_EQ(str(http_job.json().at("action").at("headers").at(0), "value"), "(sealed)");
+  EXPECT_EQ(api("DELETE", "/jobs/ci").status, 204);
+
+  auto created = api("POST", "/jobs",
+                     R"({"name":"build","repository":"NWA/flight-planner","branches":"**",)"
+                     R"("argv":["/bin/sh","-c","echo building $COMMITBRIDGE_BRANCH; )"
+                     R"(while [ -d \"$1\" ] && [ ! -e \"$1/release\" ]; do sleep 0.02; done",)"
+                     R"("sh",")" +
+                         marks.string() + R"("]})");
+  ASSERT_EQ(created.status, 201) << created.describe();
+  const auto job_id = created.json().at("id").as_int64();
+  EXPECT_EQ(created.json().at("events").at(0).as_string(), "push");
+  auto listed = api("GET", "/jobs?limit=10");
+  ASSERT_EQ(listed.status, 200);
+  EXPECT_EQ(listed.json().at("items").as_array().size(), 1u);
+  auto patched = api("PATCH", "/jobs/" + std::to_string(job_id), R"({"max_concurrent":2})");
+  ASSERT_EQ(patched.status, 200) << patched.describe();
+  EXPECT_EQ(patched.json().at("max_concurrent").as_int64(), 2);
+
+  const auto r = send_fixture("branch_update");
+  const std::string id = str(r.json(), "delivery_id");
+  EXPECT_EQ(str(wait_processed(id), "status"), "done");
+  ASSERT_TRUE(wait_until([&] { return str(api("GET", "/runs/1").json(), "status") == "running"; }));
+  // Cancel stops the running command.
+  auto cancelled = api("POST", "/runs/1/cancel");
+  ASSERT_EQ(cancelled.status, 200) << cancelled.describe();
+  ASSERT_TRUE(
+      wait_until([&] { return str(api("GET", "/runs/1").json(), "status") == "cancelled"; }));
+  EXPECT_EQ(api("POST", "/runs/1/cancel").status, 409);
+  // Re-run: a new attempt, which this time finishes.
+  write_file(marks / "release", "");
+  auto rerun = api("POST", "/runs/1/rerun");
+  ASSERT_EQ(rerun.status, 201) << rerun.describe();
+  EXPECT_EQ(rerun.json().at("attempt").as_int64(), 1);
+  EXPECT_EQ(rerun.json().at("rerun_of").as_int64(), 1);
+  ASSERT_TRUE(
+      wait_until([&] { return str(api("GET", "/runs/2").json(), "status") == "succeeded"; }));
+  const auto run2 = api("GET", "/runs/2");
+  EXPECT_EQ(str(run2.json(), "log_excerpt"), "building release/2.1\n");
+  const auto log = api("GET", "/runs/2/log");
+  EXPECT_EQ(log.status, 200);
+  EXPECT_EQ(log.body, "building release/2.1\n");
+  EXPECT_TRUE(Contains(log.header("content-type"), "text/plain"));
+
+  // Filters.
+  auto by_status = api("GET", "/runs?status=cancelled");
+  ASSERT_EQ(by_status.status, 200) << by_status.describe();
+  ASSERT_EQ(by_status.json().at("items").as_array().size(), 1u);
+  EXPECT_EQ(by_status.json().at("items").at(0).at("id").as_int64(), 1);
+  EXPECT_EQ(api("GET", "/runs?branch=main").json().at("items").as_array().size(), 0u);
+  EXPECT_EQ(api("GET", "/runs?job=build&branch=release/2.1").json().at("items").as_array().size(),
+            2u);
+  EXPECT_EQ(api("GET", "/runs?since=2999-01-01T00:00:00Z").json().at("items").as_array().size(),
+            0u);
+  EXPECT_EQ(api("GET", "/runs?until=yesterday").status, 400);
+  auto page1 = api("GET", "/runs?limit=1");
+  ASSERT_EQ(page1.json().at("items").as_array().size(), 1u);
+  const std::string cursor = str(page1.json(), "next_cursor");
+  ASSERT_FALSE(cursor.empty());
+  auto page2 = api("GET", "/runs?limit=1&cursor=" + cursor);
+  EXPECT_EQ(page2.json().at("items").at(0).at("id").as_int64(), 1);
+
+  // The delivery shows its runs.
+  auto delivery = api("GET", "/deliveries/" + id);
+  ASSERT_EQ(delivery.status, 200) << delivery.describe();
+  EXPECT_EQ(str(delivery.json(), "reason"), "1 job run queued: build@release/2.1 (run 1)");
+  EXPECT_EQ(delivery.json().at("runs").as_array().size(), 2u);
+  EXPECT_EQ(api("GET", "/deliveries?limit=5").json().at("items").as_array().size(), 1u);
+  EXPECT_EQ(api("GET", "/deliveries/00000000-0000-4000-8000-000000000000").status, 404);
+}
+
+TEST_F(JobEventsTest, CliManagesJobsAndRuns) {
+  add_fixture_repo((tmp_ / "no-such-repo.git").string());
+  add_job_with("build", {"--branches", "release/*", "--events", "push,pr:opened"},
+               {"/bin/sh", "-c", "echo built $COMMITBRIDGE_BRANCH"});
+  const auto jobs = cli_json({"job", "list", "--org", "acme"});
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(str(jobs[0], "branches"), "release/*");
+  EXPECT_EQ(jobs[0].at("events").as_array().size(), 2u);
+  cli_ok({"job", "update", "--org", "acme", "build", "--branches", "release/*,main"});
+  EXPECT_TRUE(Contains(cli_ok({"job", "get", "--org", "acme", "build"}), "release/*,main"));
+  const auto bad = cli({"job", "add", "--org", "acme", "--repo", "NWA/flight-planner", "--name",
+                        "x", "--branches", "main", "--events", "push,pr:reopened", "--", "true"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_TRUE(Contains(bad.err, "unknown event 'pr:reopened'"));
+  ASSERT_TRUE(start_server());
+
+  const auto r = send_fixture("branch_update");
+  const std::string id = str(r.json(), "delivery_id");
+  wait_processed(id);
+  wait_runs_settled(id);
+  const auto list = cli_json({"runs", "list", "--job", "build", "--status", "succeeded"});
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_TRUE(Contains(cli_ok({"runs", "get", "1", "--log"}), "built release/2.1"));
+  EXPECT_EQ(cli({"runs", "cancel", "1"}).exit_code, 1);  // finished
+  EXPECT_TRUE(Contains(cli_ok({"runs", "rerun", "1"}), "queued run 2"));
+  const auto settled = wait_runs_settled(id);
+  ASSERT_EQ(settled.size(), 2u);
+  EXPECT_EQ(str(settled[0], "status"), "succeeded");
+  const auto delivery = json::parse(cli_ok({"deliveries", "get", id, "--json"}));
+  EXPECT_EQ(delivery.at("runs").as_array().size(), 2u);
+  EXPECT_EQ(cli_json({"runs", "list", "--since", "2999-01-01T00:00:00Z"}).size(), 0u);
+}
+
+TEST_F(JobEventsTest, HttpActionCallsTheCiWithTheTemplatesAndRetriesA503) {
+  add_fixture_repo((tmp_ / "no-such-repo.git").string());
+  api_token_ = create_token("acme", "automation", "api");
+  HttpStub jenkins;
+  jenkins.enqueue({.status = 503});
+  jenkins.enqueue({.status = 201, .body = "queued"});
+  ASSERT_TRUE(start_server());
+  const std::string secret = "Basic amVua2luczpzM2NyZXQ=";
+  json::object job{
+      {"name", "jenkins"},
+      {"repository", "NWA/flight-planner"},
+      {"branches", "main"},
+      {"events", json::array{"pr:opened"}},
+      {"http",
+       json::object{
+           {"url", jenkins.url("/job/fp/buildWithParameters?BRANCH={{pull_request.source_branch}}"
+                               "&PR={{pull_request.id}}")},
+           {"headers",
+            json::object{{"Authorization", secret}, {"Content-Type", "application/json"}}},
+           {"body", R"({"to":"{{to_hash}}","title":"{{pull_request.title}}"})"},
+           {"base_backoff_ms", 10},
+           {"max_backoff_ms", 20}}}};
+  const auto created = api("POST", "/jobs", json::serialize(job));
+  ASSERT_EQ(created.status, 201) << created.describe();
+  EXPECT_TRUE(LacksSecret(created.body, "amVua2luczpzM2NyZXQ="));
+
+  const auto r = send_fixture("pr_opened");
+  ASSERT_EQ(r.status, 202);
+  const std::string id = str(r.json(), "delivery_id");
+  EXPECT_EQ(str(wait_processed(id), "status"), "done");
+  const auto list = wait_runs_settled(id);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(str(list[0], "status"), "succeeded") << json::serialize(list[0]);
+  EXPECT_EQ(list[0].at("exit_code").as_int64(), 201);
+  ASSERT_EQ(jenkins.request_count(), 2u);
+  const auto sent = jenkins.requests()[1];
+  EXPECT_EQ(sent.method, "POST");
+  EXPECT_EQ(sent.target,
+            "/job/fp/buildWithParameters?BRANCH=feature%2FNWA-540-holding-entry&PR=63");
+  EXPECT_EQ(sent.header("Authorization"), std::optional<std::string>(secret));
+  EXPECT_EQ(sent.body,
+            R"({"to":"d0714c487a4dc00f14c34257aa83bd18123e07d3","title":"NWA-540 Holding pattern )"
+            R"(entry calculator"})");
+  const auto log = api("GET", "/runs/" + std::to_string(list[0].at("id").as_int64()) + "/log");
+  EXPECT_EQ(log.status, 200);
+  EXPECT_TRUE(Contains(log.body, "503"));
+  EXPECT_TRUE(LacksSecret(log.body, "amVua2luczpzM2NyZXQ="));
+  EXPECT_TRUE(LacksSecret(server_->stderr_text(), "amVua2luczpzM2NyZXQ="));
+}
+
+}  // namespace
+}  // namespace cbtest

@@ -1,0 +1,202 @@
+// JobService: validation of job definitions (rules, events, actions, templates), sealing of
+// HTTP header values, org scoping of jobs and runs, paging, cancel and re-run; and the runner
+// re-queueing a run it interrupts on shutdown when the job asks for it.
+
+#include "pipeline/job_service.hpp"
+
+#include <chrono>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "pipeline/job_runner.hpp"
+#include "pipeline_test_util.hpp"
+
+namespace cb::pipeline {
+namespace {
+
+using ::testing::HasSubstr;
+
+class JobServiceTest : public testing::StoreFixture {
+ protected:
+  void SetUp() override {
+    StoreFixture::SetUp();
+    if (HasFatalFailure()) return;
+    store::RepositoryRecord r;
+    r.org_id = org_.id;
+    r.provider = "bitbucket_server";
+    r.project_key = "NWA";
+    r.slug = "flight-planner";
+    r.clone_url = "/srv/none.git";
+    auto repo = store_->create_repository(r);
+    ASSERT_TRUE(repo.has_value());
+    repo_ = *repo;
+    service_ = std::make_unique<JobService>(*store_, box_, clock_);
+  }
+
+  JobInput command_job(std::string name) {
+    JobInput in;
+    in.name = std::move(name);
+    in.repository = "nwa/Flight-Planner";  // case-insensitive
+    in.branches = "main";
+    in.argv = std::vector<std::string>{"/bin/true"};
+    return in;
+  }
+
+  store::RepositoryRecord repo_;
+  std::unique_ptr<JobService> service_;
+};
+
+TEST_F(JobServiceTest, CreatesACommandJobWithDefaultsAndAudits) {
+  auto job = service_->create_job("northwind", command_job("build"), JobActor{"cli:test", ""});
+  ASSERT_TRUE(job.has_value()) << job.error().message;
+  EXPECT_EQ(job->repository_id, repo_.id);
+  EXPECT_EQ(job->events, std::vector<std::string>{"push"});
+  EXPECT_EQ(job->max_concurrent, 1);
+  EXPECT_TRUE(job->skip_marker);
+  auto audit = store_->list_audit(org_.id, std::nullopt, 10);
+  ASSERT_TRUE(audit.has_value());
+  ASSERT_EQ(audit->size(), 1u);
+  EXPECT_EQ(audit->front().action, "job.create");
+  EXPECT_EQ(audit->front().actor, "cli:test");
+}
+
+TEST_F(JobServiceTest, RefusesWhatCannotWorkNamingTheField) {
+  auto error_of = [&](const std::function<void(JobInput&)>& edit) {
+    JobInput in = command_job("x");
+    edit(in);
+    auto r = service_->create_job("northwind", in);
+    return r ? std::string("created") : r.error().message;
+  };
+  EXPECT_THAT(error_of([](JobInput& in) { in.branches = "refs/heads/main"; }),
+              HasSubstr("branches: rules match short names"));
+  EXPECT_THAT(error_of([](JobInput& in) { in.branches = "main,,dev"; }), HasSubstr("branches: "));
+  EXPECT_THAT(error_of([](JobInput& in) { in.events = std::vector<std::string>{"pr:reopened"}; }),
+              HasSubstr("events: unknown event 'pr:reopened'"));
+  EXPECT_THAT(error_of([](JobInput& in) { in.repository = "NWA/other"; }),
+              HasSubstr("repository NWA/other is not registered"));
+  EXPECT_THAT(error_of([](JobInput& in) { in.argv.reset(); }), HasSubstr("the job has no action"));
+  EXPECT_THAT(error_of([](JobInput& in) { in.max_concurrent = 0; }),
+              HasSubstr("max_concurrent: must be from 1 to 100"));
+  EXPECT_THAT(error_of([](JobInput& in) { in.source_branches = "!"; }),
+              HasSubstr("source_branches: "));
+  EXPECT_THAT(error_of([](JobInput& in) {
+                in.argv.reset();
+                in.http = HttpActionInput{};
+                in.http->url_template = "https://ci.example/{{branch}}/{{commit}}";
+              }),
+              HasSubstr("unknown placeholder {{commit}}"));
+  EXPECT_THAT(error_of([](JobInput& in) {
+                in.argv.reset();
+                in.http = HttpActionInput{};
+                in.http->url_template = "ftp://ci.example/x";
+              }),
+              HasSubstr("http.url: must start with http:// or https://"));
+  EXPECT_THAT(error_of([](JobInput& in) { in.name = "42"; }), HasSubstr("name: must not be only"));
+}
+
+TEST_F(JobServiceTest, HeaderValuesAreSealedBoundToTheirNameAndKeptOnUpdate) {
+  JobInput in = command_job("jenkins");
+  in.argv.reset();
+  in.http = HttpActionInput{};
+  in.http->url_template = "https://ci.example/job/{{job}}?b={{branch}}";
+  in.http->headers =
+      std::vector<std::pair<std::string, std::string>>{{"Authorization", "Basic c2VjcmV0"}};
+  auto job = service_->create_job("northwind", in);
+  ASSERT_TRUE(job.has_value()) << job.error().message;
+  const auto& sealed = job->http->headers.at(0).value_sealed;
+  EXPECT_EQ(sealed.find("c2VjcmV0"), std::string::npos);
+  EXPECT_EQ(box_.open(sealed, store::job_header_aad("Authorization")).value_or(""),
+            "Basic c2VjcmV0");
+  EXPECT_FALSE(box_.open(sealed, store::job_header_aad("X-Other")).has_value());
+
+  JobInput change;
+  HttpActionInput http;
+  http.url_template = "https://ci.example/v2/{{to_hash}}";
+  change.http = http;  // no headers: the sealed ones stay
+  auto updated = service_->update_job("northwind", "jenkins", change);
+  ASSERT_TRUE(updated.has_value()) << updated.error().message;
+  EXPECT_EQ(updated->http->url_template, "https://ci.example/v2/{{to_hash}}");
+  ASSERT_EQ(updated->http->headers.size(), 1u);
+  EXPECT_EQ(updated->http->headers[0].value_sealed, sealed);
+}
+
+TEST_F(JobServiceTest, JobsAndRunsOfAnotherOrgAreNotFound) {
+  ASSERT_TRUE(store_->create_org("Globex", kStart).has_value());
+  auto job = service_->create_job("northwind", command_job("build"));
+  ASSERT_TRUE(job.has_value());
+  EXPECT_EQ(service_->get_job("globex", std::to_string(job->id)).error().code,
+            ErrorCode::not_found);
+  store::JobRunRecord run;
+  run.job_id = job->id;
+  run.delivery_id = "d-1";
+  run.ref_id = "refs/heads/main";
+  run.branch = "main";
+  auto created = store_->create_job_run(run);
+  ASSERT_TRUE(created.has_value());
+  EXPECT_EQ(service_->get_run("globex", created->first.id).error().code, ErrorCode::not_found);
+  EXPECT_EQ(service_->cancel_run("globex", created->first.id).error().code, ErrorCode::not_found);
+  auto cancelled = service_->cancel_run("northwind", created->first.id, JobActor{"token:ab", ""});
+  ASSERT_TRUE(cancelled.has_value());
+  EXPECT_EQ(cancelled->status, "cancelled");
+  EXPECT_EQ(cancelled->status_reason, "cancelled by token:ab");
+  EXPECT_EQ(service_->cancel_run("northwind", created->first.id).error().code, ErrorCode::conflict);
+  auto again = service_->rerun("northwind", created->first.id);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->attempt, 1);
+  EXPECT_EQ(service_->list_runs("northwind", RunFilter{}, 0, "").error().code,
+            ErrorCode::invalid_argument);
+  RunFilter bad;
+  bad.status = "done";
+  EXPECT_EQ(service_->list_runs("northwind", bad, 10, "").error().code,
+            ErrorCode::invalid_argument);
+  auto page = service_->list_runs("northwind", RunFilter{}, 1, "");
+  ASSERT_TRUE(page.has_value());
+  EXPECT_EQ(page->items.at(0).id, again->id);
+  EXPECT_EQ(page->next_cursor, std::to_string(again->id));
+}
+
+TEST_F(JobServiceTest, TimeFiltersTakeIsoUtcOrEpochMilliseconds) {
+  EXPECT_EQ(parse_time_filter("since", "2026-03-02T09:00:00Z").value_or(0), 1772442000000);
+  EXPECT_EQ(parse_time_filter("since", "2026-03-02T09:00:00.250Z").value_or(0), 1772442000250);
+  EXPECT_EQ(parse_time_filter("since", "1772442000000").value_or(0), 1772442000000);
+  EXPECT_THAT(parse_time_filter("until", "yesterday").error().message, HasSubstr("until: "));
+}
+
+TEST_F(JobServiceTest, RunStoppedByShutdownIsInterruptedAndRequeuedWhenTheJobAsks) {
+  JobInput in = command_job("slow");
+  in.argv = std::vector<std::string>{"/bin/sh", "-c", "sleep 30"};
+  in.requeue_interrupted = true;
+  auto job = service_->create_job("northwind", in);
+  ASSERT_TRUE(job.has_value());
+  store::JobRunRecord run;
+  run.job_id = job->id;
+  run.delivery_id = "d-1";
+  run.ref_id = "refs/heads/main";
+  run.branch = "main";
+  ASSERT_TRUE(store_->create_job_run(run).has_value());
+  const auto paths = PipelinePaths::under(dir_.path() / "data");
+  JobRunner runner(*store_, clock_, paths, &box_, HttpActionExecutor{},
+                   JobRunnerOptions{2, std::chrono::seconds(60), std::chrono::milliseconds(20),
+                                    std::chrono::milliseconds(20)});
+  runner.start();
+  auto status_of = [&](std::int64_t id) {
+    auto r = store_->get_run(id);
+    return r && *r ? (*r)->status : std::string();
+  };
+  const auto deadline = std::chrono::steady_clock::now() + testing::kWaitLimit;
+  while (status_of(1) != "running" && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // polling interval
+  }
+  ASSERT_EQ(status_of(1), "running");
+  runner.stop();
+  EXPECT_EQ(status_of(1), "interrupted");
+  auto requeued = store_->get_run(2);
+  ASSERT_TRUE(requeued && *requeued);
+  EXPECT_EQ((*requeued)->status, "queued");
+  EXPECT_EQ((*requeued)->rerun_of, std::optional<std::int64_t>(1));
+}
+
+}  // namespace
+}  // namespace cb::pipeline
