@@ -2,6 +2,7 @@
 
 #include "api/alm_routes.hpp"
 #include "pipeline/connector_alm_sender.hpp"
+#include "pipeline/smart_commands.hpp"
 
 namespace cb::app {
 namespace {
@@ -31,7 +32,10 @@ AlmRuntime::AlmRuntime(const Config& config, store::Store& store, const auth::Se
 
 AlmRuntime::~AlmRuntime() { stop(); }
 
-void AlmRuntime::attach(pipeline::CommitSync& sync) { sync.set_writeback(&writeback_); }
+void AlmRuntime::attach(pipeline::CommitSync& sync, pipeline::OrgPatternCache& patterns) {
+  writeback_.set_command_source(pipeline::smart_commit_commands(patterns));
+  sync.set_writeback(&writeback_);
+}
 
 void AlmRuntime::add_routes(http::Router& router, admin::AdminService& admin,
                             boost::asio::thread_pool& pool) {

@@ -17,6 +17,7 @@
 #include "pipeline/alm_writeback.hpp"
 #include "pipeline/commit_sync.hpp"
 #include "pipeline/connector_alm_sender.hpp"
+#include "pipeline/org_pattern_cache.hpp"
 #include "pipeline/outbox_dispatcher.hpp"
 #include "pipeline/pipeline_metrics.hpp"
 
@@ -32,8 +33,9 @@ class AlmRuntime {
   AlmRuntime(const AlmRuntime&) = delete;
   AlmRuntime& operator=(const AlmRuntime&) = delete;
 
-  /// Makes `sync` enqueue write-back entries after it stores links.
-  void attach(pipeline::CommitSync& sync);
+  /// Makes `sync` enqueue write-back entries after it stores links; the smart-commit commands
+  /// come from the org's patterns in `patterns` (which must outlive this object).
+  void attach(pipeline::CommitSync& sync, pipeline::OrgPatternCache& patterns);
   /// Registers the alm-connections and outbox routes.
   void add_routes(http::Router& router, admin::AdminService& admin, boost::asio::thread_pool& pool);
   /// Starts the dispatcher (entries left sending by a crash are sent again).

@@ -152,7 +152,7 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
   pipeline::OrgPatternCache patterns(*store_);  // each org's smart-commit patterns, compiled once
   pipeline::CommitSync sync(*store_, clock, paths, patterns, box_.get());
   AlmRuntime alm(config_, *store_, *box_, clock, &pipeline_metrics);
-  alm.attach(sync);
+  alm.attach(sync, patterns);
   pipeline::DeliveryProcessor processor(*store_, jobs, sync);
   pipeline::WorkerOptions worker_options;
   worker_options.max_attempts = config_.max_attempts;

@@ -200,7 +200,7 @@ class AlmWritebackTest : public IntegrationTest {
   std::string token_;
 };
 
-TEST_F(AlmWritebackTest, DISABLED_RemoteLinkCommentWorklogAndTransitionAreTheExactJiraCalls) {
+TEST_F(AlmWritebackTest, RemoteLinkCommentWorklogAndTransitionAreTheExactJiraCalls) {
   const auto t = git_.next_commit_time();
   const std::string c = git_.commit(
       "ABC-1 wire the parser #comment parser wired #time 1h 30m #start-progress ready for review");
@@ -328,7 +328,7 @@ TEST_F(AlmWritebackTest, AServerErrorIsRetriedOnceThenTheCommentIsSent) {
                              " to ORB/orbit-tools (main)\n\nABC-3 calibrate gyros\n"}})));
 }
 
-TEST_F(AlmWritebackTest, DISABLED_AnUnknownTransitionEndsDeadWithAClearMessageAndCanBeRetried) {
+TEST_F(AlmWritebackTest, AnUnknownTransitionEndsDeadWithAClearMessageAndCanBeRetried) {
   const std::string c = git_.commit("ABC-4 ship it #deploy to production");
   git_.push("main");
   add_jira({"--add-remote-link", "false"});
@@ -354,8 +354,7 @@ TEST_F(AlmWritebackTest, DISABLED_AnUnknownTransitionEndsDeadWithAClearMessageAn
   ASSERT_TRUE(wait_until([&] { return outbox("dead").size() == 1; }));
 }
 
-TEST_F(AlmWritebackTest,
-       DISABLED_ACommitPushedAgainOnAnotherBranchAddsNoSecondCommentWorklogOrTransition) {
+TEST_F(AlmWritebackTest, ACommitPushedAgainOnAnotherBranchAddsNoSecondCommentWorklogOrTransition) {
   git_.create_branch("release/2.1");
   git_.push("release/2.1");
   git_.checkout("main");
