@@ -1,5 +1,6 @@
 #include "app/alm_runtime.hpp"
 
+#include "admin/commit_links.hpp"
 #include "api/alm_routes.hpp"
 #include "pipeline/connector_alm_sender.hpp"
 #include "pipeline/smart_commands.hpp"
@@ -34,6 +35,11 @@ AlmRuntime::~AlmRuntime() { stop(); }
 
 void AlmRuntime::attach(pipeline::CommitSync& sync, pipeline::OrgPatternCache& patterns) {
   writeback_.set_command_source(pipeline::smart_commit_commands(patterns));
+  writeback_.set_commit_url([](const store::RepositoryRecord& r, const std::string& hash) {
+    return admin::commit_web_url(
+        admin::RepositoryWebInfo{r.provider, r.project_key, r.slug, r.clone_url, r.browse_url},
+        hash);
+  });
   sync.set_writeback(&writeback_);
 }
 
