@@ -149,4 +149,42 @@ http::Handler authenticated(admin::AdminService& admin, asio::thread_pool& pool,
   };
 }
 
+Result<std::optional<std::string>> optional_string(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  if (v == nullptr || v->is_null()) return std::optional<std::string>{};
+  if (!v->is_string())
+    return fail(ErrorCode::invalid_argument, std::string(key) + ": must be a string");
+  return std::optional<std::string>{std::string(v->as_string())};
+}
+
+Result<std::optional<bool>> optional_bool(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  if (v == nullptr || v->is_null()) return std::optional<bool>{};
+  if (!v->is_bool())
+    return fail(ErrorCode::invalid_argument, std::string(key) + ": must be true or false");
+  return std::optional<bool>{v->as_bool()};
+}
+
+Result<std::optional<std::int64_t>> optional_int(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  if (v == nullptr || v->is_null()) return std::optional<std::int64_t>{};
+  if (v->is_int64()) return std::optional<std::int64_t>{v->as_int64()};
+  if (v->is_uint64() && v->as_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
+    return std::optional<std::int64_t>{static_cast<std::int64_t>(v->as_uint64())};
+  }
+  return fail(ErrorCode::invalid_argument, std::string(key) + ": must be a whole number");
+}
+
+Result<void> only_fields(const json::object& o, std::initializer_list<std::string_view> known) {
+  for (const auto& [key, value] : o) {
+    bool found = false;
+    for (auto k : known) found = found || k == key;
+    if (!found) {
+      return fail(ErrorCode::invalid_argument,
+                  "unknown field '" + std::string(key).substr(0, 100) + "'");
+    }
+  }
+  return {};
+}
+
 }  // namespace cb::api::admin_handler

@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <initializer_list>
 #include <utility>
 
 #include "admin/admin_service.hpp"
@@ -67,5 +68,18 @@ using Work = std::function<Outcome(Call&)>;
 /// serializes the outcome.
 [[nodiscard]] http::Handler authenticated(admin::AdminService& admin,
                                           boost::asio::thread_pool& pool, Work work);
+
+/// An optional string field: absent or null → nullopt; not a string → invalid_argument naming it.
+[[nodiscard]] Result<std::optional<std::string>> optional_string(const boost::json::object& o,
+                                                                 std::string_view key);
+/// An optional boolean field: absent or null → nullopt; not a boolean → invalid_argument.
+[[nodiscard]] Result<std::optional<bool>> optional_bool(const boost::json::object& o,
+                                                        std::string_view key);
+/// An optional whole-number field: absent or null → nullopt; otherwise invalid_argument.
+[[nodiscard]] Result<std::optional<std::int64_t>> optional_int(const boost::json::object& o,
+                                                               std::string_view key);
+/// invalid_argument naming the first field of `o` that is not in `known`.
+[[nodiscard]] Result<void> only_fields(const boost::json::object& o,
+                                       std::initializer_list<std::string_view> known);
 
 }  // namespace cb::api::admin_handler

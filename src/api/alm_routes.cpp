@@ -4,14 +4,14 @@
 
 #include "admin/alm_json_views.hpp"
 #include "admin/json_views.hpp"
-#include "api/admin_http.hpp"
+#include "api/admin_handler.hpp"
 
 namespace cb::api {
 namespace {
 
 namespace bhttp = boost::beast::http;
 namespace json = boost::json;
-using namespace admin_http;
+using namespace admin_handler;
 
 /// The connection fields of a POST or PATCH body.
 Result<admin::AlmConnectionSpec> connection_spec(const json::object& body, bool creating) {
