@@ -7,9 +7,9 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <string>
-#include <initializer_list>
 #include <utility>
 
 #include "admin/admin_service.hpp"

@@ -321,6 +321,12 @@ http::Handler authenticated(admin::AdminService& admin, asio::thread_pool& pool,
 
 constexpr std::size_t kLogExcerptBytes = 16 * 1024;
 
+/// A command action runs a program on the server as the service user: only the server admin
+/// token may set one; an org api token may create jobs with an HTTP action.
+constexpr std::string_view kCommandNeedsServerAdmin =
+    "argv: a command action runs on the server and needs the server admin token; an org api "
+    "token may create jobs with an http action";
+
 }  // namespace
 
 void add_job_routes(http::Router& router, admin::AdminService& admin, pipeline::JobService& jobs,
@@ -330,6 +336,9 @@ void add_job_routes(http::Router& router, admin::AdminService& admin, pipeline::
   router.add(bhttp::verb::post, base + "/jobs",
              authenticated(admin, pool, [&jobs](Call& c) -> Outcome {
                CB_ROUTE_TRY(in, job_input(c.req));
+               if (!c.principal.server_admin && (in.argv || !in.http)) {
+                 return fail(ErrorCode::forbidden, std::string(kCommandNeedsServerAdmin));
+               }
                CB_ROUTE_TRY(job, jobs.create_job(c.org, in, c.actor()));
                return ok(pipeline::job_json(job), bhttp::status::created);
              }));
@@ -350,6 +359,9 @@ void add_job_routes(http::Router& router, admin::AdminService& admin, pipeline::
   router.add(bhttp::verb::patch, base + "/jobs/{job}",
              authenticated(admin, pool, [&jobs](Call& c) -> Outcome {
                CB_ROUTE_TRY(in, job_input(c.req));
+               if (!c.principal.server_admin && in.argv) {
+                 return fail(ErrorCode::forbidden, std::string(kCommandNeedsServerAdmin));
+               }
                CB_ROUTE_TRY(job,
                             jobs.update_job(c.org, std::string(c.ctx.param("job")), in, c.actor()));
                return ok(pipeline::job_json(job));

@@ -144,6 +144,29 @@ Result<std::int64_t> path_id(const Call& c) {
   return id;
 }
 
+/// Local clone URLs (a path or file://) and SSH key paths read files of the server: only the
+/// server admin token may set them (an org api token could otherwise read another org's mirror
+/// or use the server's keys). Errors: forbidden naming the field.
+Result<void> check_server_side_paths(const Call& c, const admin::RepositoryInput& in) {
+  if (c.principal.server_admin) return {};
+  auto local = [](const std::optional<std::string>& url) {
+    return url && (url->starts_with("/") || url->starts_with("file:") || url->starts_with("."));
+  };
+  if (local(in.http_clone_url)) {
+    return fail(ErrorCode::forbidden,
+                "http_clone_url: a local path or file:// URL needs the server admin token");
+  }
+  if (local(in.ssh_clone_url)) {
+    return fail(ErrorCode::forbidden,
+                "ssh_clone_url: a local path or file:// URL needs the server admin token");
+  }
+  if (in.credentials && !in.credentials->ssh_key_path.empty()) {
+    return fail(ErrorCode::forbidden,
+                "credentials.key_path: an SSH key file of the server needs the server admin token");
+  }
+  return {};
+}
+
 }  // namespace
 
 void add_repository_routes(http::Router& router, admin::AdminService& admin,
@@ -174,6 +197,9 @@ void add_repository_routes(http::Router& router, admin::AdminService& admin,
                if (!body) return std::unexpected(body.error());
                auto input = parse_input(*body);
                if (!input) return std::unexpected(input.error());
+               if (auto r = check_server_side_paths(c, *input); !r) {
+                 return std::unexpected(r.error());
+               }
                auto created = repositories.create(org->name, *input, c.actor());
                if (!created) return std::unexpected(created.error());
                return ok(view(*created, org->name), bhttp::status::created);
@@ -200,6 +226,9 @@ void add_repository_routes(http::Router& router, admin::AdminService& admin,
                if (!body) return std::unexpected(body.error());
                auto input = parse_input(*body);
                if (!input) return std::unexpected(input.error());
+               if (auto r = check_server_side_paths(c, *input); !r) {
+                 return std::unexpected(r.error());
+               }
                auto updated = repositories.update(org->name, *id, *input, c.actor());
                if (!updated) return std::unexpected(updated.error());
                return ok(view(*updated, org->name));

@@ -404,6 +404,28 @@ TEST_F(JobEventsTest, JobsRunsAndDeliveriesThroughTheApi) {
   EXPECT_EQ(str(http_job.json().at("action").at("headers").at(0), "value"), "(sealed)");
   EXPECT_EQ(api("DELETE", "/jobs/ci").status, 204);
 
+  // A command runs on the server: an org api token may not create one, nor point a repository
+  // at a local path (another org's mirror) or at an SSH key file of the server.
+  const std::string command_job =
+      R"({"name":"build","repository":"NWA/flight-planner","branches":"**",)"
+      R"("argv":["/bin/sh","-c","id"]})";
+  auto refused = api("POST", "/jobs", command_job);
+  EXPECT_EQ(refused.status, 403) << refused.describe();
+  EXPECT_TRUE(Contains(refused.error_message(), "needs the server admin token"));
+  auto local_repo = api("POST", "/repositories",
+                        R"({"provider":"bitbucket_server","project_key":"NWA","slug":"other",)"
+                        R"("http_clone_url":"/var/lib/commitbridge/mirrors/1.git"})");
+  EXPECT_EQ(local_repo.status, 403) << local_repo.describe();
+  EXPECT_TRUE(Contains(local_repo.error_message(), "http_clone_url: a local path"));
+  auto key_repo = api("POST", "/repositories",
+                      R"({"provider":"bitbucket_server","project_key":"NWA","slug":"other",)"
+                      R"("ssh_clone_url":"ssh://git@scm.example:7999/nwa/other.git",)"
+                      R"("credentials":{"type":"ssh","key_path":"/root/.ssh/id_rsa"}})");
+  EXPECT_EQ(key_repo.status, 403) << key_repo.describe();
+  // The server admin token may.
+  api_token_ =
+      str(json::parse(cli_ok({"admin-token", "create", "--name", "ops", "--json"})), "token");
+
   auto created = api("POST", "/jobs",
                      R"({"name":"build","repository":"NWA/flight-planner","branches":"**",)"
                      R"("argv":["/bin/sh","-c","echo building $COMMITBRIDGE_BRANCH; )"
