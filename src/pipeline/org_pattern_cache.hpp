@@ -17,14 +17,17 @@ class OrgPatternCache {
   explicit OrgPatternCache(store::Store& store) : store_(store) {}
 
   /// The org's pattern set: its stored patterns in id order, or the `jira` built-in when it has
-  /// none. Each call costs one small query (the patterns' version); the set is compiled again
-  /// only when that version changed. Errors: store_unavailable; internal when a stored pattern
-  /// has an unknown kind; invalid_argument when stored patterns no longer compile.
+  /// none. A `jira` pattern without an allow-list of its own is limited to the project keys that
+  /// the org's Jira connections list (Store::jira_project_keys), once they have been read. Each
+  /// call costs two small queries (the patterns' version, the Jira project keys); the set is
+  /// compiled again only when either changed. Errors: store_unavailable; internal when a stored
+  /// pattern has an unknown kind; invalid_argument when stored patterns no longer compile.
   [[nodiscard]] Result<smartcommit::PatternSet> get(std::int64_t org_id);
 
  private:
   struct Entry {
     store::SmartCommitPatternsVersion version;
+    std::vector<std::string> jira_keys;
     smartcommit::PatternSet set;
   };
   store::Store& store_;

@@ -90,3 +90,53 @@ TEST_F(OrgPatternCacheTest, AStoredPatternOfUnknownKindIsAnError) {
 
 }  // namespace
 }  // namespace cb::pipeline
+
+namespace cb::pipeline {
+namespace {
+
+class OrgPatternCacheJiraKeysTest : public testing::StoreFixture {
+ protected:
+  std::int64_t add_jira_connection() {
+    store::AlmConnectionRecord c;
+    c.org_id = org_.id;
+    c.public_id = "alm_00000000000000c3";
+    c.name = "tracker";
+    c.type = "jira";
+    c.url = "https://jira.orbital.example";
+    c.jira_deployment = "data_center";
+    c.secret_sealed = "sealed-bytes";
+    c.created_at_ms = kStart;
+    c.updated_at_ms = kStart;
+    auto created = store_->create_alm_connection(c);
+    EXPECT_TRUE(created.has_value());
+    return created ? created->id : 0;
+  }
+};
+
+TEST_F(OrgPatternCacheJiraKeysTest, JiraProjectKeysAreTheDefaultAllowListOfTheJiraPattern) {
+  OrgPatternCache cache(*store_);
+  const auto connection = add_jira_connection();
+  // Not refreshed yet: every project counts.
+  auto before = cache.get(org_.id);
+  ASSERT_TRUE(before.has_value()) << before.error().message;
+  EXPECT_EQ(keys(*before, "ABC-1 UTF-8 PLAT-2"), (Keys{"ABC-1", "UTF-8", "PLAT-2"}));
+
+  // Once Jira listed its projects, only their keys count (no more UTF-8), for the built-in...
+  ASSERT_TRUE(store_->set_alm_project_keys(connection, {"ABC", "PLAT"}, "", kStart).has_value());
+  auto listed = cache.get(org_.id);
+  ASSERT_TRUE(listed.has_value()) << listed.error().message;
+  EXPECT_EQ(keys(*listed, "ABC-1 UTF-8 PLAT-2 SHA-256"), (Keys{"ABC-1", "PLAT-2"}));
+
+  // ...and for a stored jira pattern without an allow-list, while one with its own keeps it.
+  store::SmartCommitPatternRecord own;
+  own.org_id = org_.id;
+  own.kind = "jira";
+  own.created_at_ms = kStart;
+  ASSERT_TRUE(store_->create_smart_commit_pattern(own).has_value());
+  auto stored = cache.get(org_.id);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(keys(*stored, "ABC-1 ISO-8601 PLAT-2"), (Keys{"ABC-1", "PLAT-2"}));
+}
+
+}  // namespace
+}  // namespace cb::pipeline
