@@ -1,5 +1,7 @@
 #include "pipeline/job_runner.hpp"
 
+#include <fstream>
+
 #include <spdlog/spdlog.h>
 
 #include <system_error>
@@ -143,8 +145,14 @@ void JobRunner::execute(const store::JobRunRecord& run,
       status = std::string(result->exit_code == 0 ? store::kRunSucceeded : store::kRunFailed);
       tail = result->output_tail;
       if (result->timed_out) {
-        tail += "\n[commitbridge: the command timed out and was killed]";
+        const std::string marker = "[commitbridge: the command timed out after " +
+                                   std::to_string(spec.timeout.count()) +
+                                   " ms; its process group was stopped (SIGTERM, then SIGKILL)]";
+        tail += "\n" + marker;
         reason = "timed out";
+        // The log says so too, after whatever the command wrote.
+        std::ofstream log(log_path, std::ios::binary | std::ios::app);
+        log << "\n" << marker << "\n";
       }
       was_cancelled = result->cancelled;
     }

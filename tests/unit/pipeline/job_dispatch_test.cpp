@@ -9,6 +9,8 @@
 #include <vector>
 
 #include <gmock/gmock.h>
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 #include "pipeline/job_dispatch.hpp"
@@ -286,6 +288,24 @@ TEST_F(JobDispatchTest, FailingCommandFailsTheRunButTheDeliveryIsDone) {
   ASSERT_TRUE(stored.has_value() && stored->has_value());
   EXPECT_EQ((*stored)->status, "done");
   EXPECT_EQ((*stored)->reason, "1 job run queued: test@main (run 1)");
+}
+
+TEST_F(JobDispatchTest, ATimedOutCommandSaysSoInItsLog) {
+  add_job("slow", "main", {"/bin/sh", "-c", "echo started; exec sleep 30"}, true,
+          [](store::JobRecord& j) { j.timeout_ms = 200; });
+  const auto delivery = claimed_delivery("d-1");
+  (void)dispatch_->dispatch(delivery, repo_, push("main"), std::string(kPayload));
+  EXPECT_EQ(runner_->drain(), 1u);
+  const auto runs = runs_of("d-1");
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].status, "failed");
+  const std::string marker =
+      "[commitbridge: the command timed out after 200 ms; its process group was stopped "
+      "(SIGTERM, then SIGKILL)]";
+  EXPECT_NE(runs[0].output_tail.find(marker), std::string::npos) << runs[0].output_tail;
+  std::ifstream in(runs[0].log_path, std::ios::binary);
+  const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(log, "started\n\n" + marker + "\n");
 }
 
 TEST_F(JobDispatchTest, MissingProgramIsAFailedRunWithExit127) {
