@@ -459,11 +459,17 @@ Result<std::optional<JobRunRecord>> SqliteStore::claim_next_run(
   std::lock_guard lock(main_mutex_);
   return transaction<std::optional<JobRunRecord>>(
       main_, [&]() -> Result<std::optional<JobRunRecord>> {
-        CB_TRY_ASSIGN(s, main_.prepare("SELECT r.id FROM job_runs r JOIN jobs j ON j.id = "
-                                       "r.job_id WHERE r.status = 'queued' AND (SELECT COUNT(*) "
-                                       "FROM job_runs x WHERE x.job_id = r.job_id AND x.status = "
-                                       "'running') < MAX(j.max_concurrent, 1) ORDER BY r.id "
-                                       "LIMIT 1"));
+        // Per job with room (fewer running runs than max_concurrent), its oldest queued run;
+        // the oldest of those. Each subquery is one seek in the partial index job_runs_active
+        // (the repeated `status IN (...)` lets SQLite use it), so a claim costs O(jobs), not
+        // O(runs), however long the queue or the history.
+        CB_TRY_ASSIGN(
+            s, main_.prepare(
+                   "SELECT (SELECT r.id FROM job_runs r WHERE r.job_id = j.id AND r.status = "
+                   "'queued' AND r.status IN ('queued', 'running') ORDER BY r.id LIMIT 1) AS rid "
+                   "FROM jobs j WHERE (SELECT COUNT(*) FROM job_runs x WHERE x.job_id = j.id AND "
+                   "x.status = 'running' AND x.status IN ('queued', 'running')) < "
+                   "MAX(j.max_concurrent, 1) AND rid IS NOT NULL ORDER BY rid LIMIT 1"));
         CB_TRY_ASSIGN(row, s.step());
         if (!row) return std::optional<JobRunRecord>{};
         const std::int64_t id = s.int64(0);
