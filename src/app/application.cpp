@@ -18,9 +18,9 @@
 #include "api/error_mapping.hpp"
 #include "api/job_routes.hpp"
 #include "api/metrics_routes.hpp"
-#include "api/story_routes.hpp"
-#include "api/smart_commit_routes.hpp"
 #include "api/repository_routes.hpp"
+#include "api/smart_commit_routes.hpp"
+#include "api/story_routes.hpp"
 #include "api/webhook_routes.hpp"
 #include "app/json_log_formatter.hpp"
 #include "app/key_rotation.hpp"
@@ -36,6 +36,7 @@
 #include "pipeline/job_service.hpp"
 #include "pipeline/org_directory.hpp"
 #include "pipeline/org_pattern_cache.hpp"
+#include "pipeline/orphan_commands.hpp"
 #include "pipeline/pipeline_metrics.hpp"
 #include "pipeline/rate_limiter.hpp"
 #include "pipeline/store_probe.hpp"
@@ -99,6 +100,12 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
     return 1;
   }
 
+  // Commands the previous server process left running go first: their runs are about to be
+  // marked interrupted and maybe re-queued.
+  if (auto orphans = pipeline::stop_orphaned_commands(*store_); !orphans) {
+    spdlog::error("cannot check for commands left running: {}", orphans.error().detail);
+    return 1;
+  }
   if (auto runs = store_->recover_runs(clock.now_ms()); !runs) {
     spdlog::error("recovery of job runs failed: {}", runs.error().detail);
     return 1;
