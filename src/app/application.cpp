@@ -37,6 +37,7 @@
 #include "pipeline/job_service.hpp"
 #include "pipeline/org_directory.hpp"
 #include "pipeline/org_pattern_cache.hpp"
+#include "pipeline/orphan_commands.hpp"
 #include "pipeline/pipeline_metrics.hpp"
 #include "pipeline/rate_limiter.hpp"
 #include "pipeline/store_probe.hpp"
@@ -100,6 +101,12 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
     return 1;
   }
 
+  // Commands the previous server process left running go first: their runs are about to be
+  // marked interrupted and maybe re-queued.
+  if (auto orphans = pipeline::stop_orphaned_commands(*store_); !orphans) {
+    spdlog::error("cannot check for commands left running: {}", orphans.error().detail);
+    return 1;
+  }
   if (auto runs = store_->recover_runs(clock.now_ms()); !runs) {
     spdlog::error("recovery of job runs failed: {}", runs.error().detail);
     return 1;

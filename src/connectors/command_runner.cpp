@@ -591,6 +591,7 @@ Result<CommandResult> run_command(const CommandSpec& spec, const Clock& clock) {
     return finish_unexecutable(err);
   }
 
+  if (spec.on_started) spec.on_started(*pid);
   const Supervision sup = supervise(*pid, std::move(read_end), spec.timeout, sink, spec.cancel);
   sink.finish();
   result.timed_out = sup.timed_out;

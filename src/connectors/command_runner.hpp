@@ -2,11 +2,14 @@
 // Runs a job's command without a shell: own process group, bounded log, timeout that kills the
 // whole process tree.
 
+#include <sys/types.h>
 #include <atomic>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,6 +46,11 @@ struct CommandSpec {
   /// When set and it becomes true (e.g. the server is shutting down), the process group is
   /// stopped as on a timeout (SIGTERM, then SIGKILL 5 s later); checked at least every 100 ms.
   const std::atomic<bool>* cancel = nullptr;
+  /// When set, called on the calling thread with the child's pid (= its process group id) right
+  /// after it was spawned, before its output is read or it is waited for; the child is not
+  /// reaped before this returns, so /proc/<pid> is still the child. Not called when the program
+  /// could not be started.
+  std::function<void(pid_t)> on_started;
 };
 
 /// The outcome of a run (a program that could not be started is an outcome too, see

@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "connectors/command_runner.hpp"
+#include "connectors/process_group.hpp"
 
 namespace cb::pipeline {
 
@@ -133,6 +134,20 @@ void JobRunner::execute(const store::JobRunRecord& run,
                                       : options_.command_timeout;
     spec.cancel = cancel.get();
     spec.env = run_environment(run, paths_.payloads / (run.delivery_id + ".json"));
+    // Recorded so that a restart after a crash can stop the group before the run is re-queued.
+    spec.on_started = [this, run_id = run.id](pid_t pid) {
+      auto identity = connectors::identify_process_group(pid);
+      if (!identity) {
+        spdlog::warn("run {}: cannot record process group {}: {}", run_id, pid,
+                     identity.error().message);
+        return;
+      }
+      if (auto r = store_.set_run_process(
+              {run_id, identity->pgid, identity->start_ticks, identity->boot_id});
+          !r) {
+        spdlog::warn("run {}: cannot record process group {}: {}", run_id, pid, r.error().detail);
+      }
+    };
     spdlog::info("delivery_id={} starting run {} of job {} for {} {}", run.delivery_id, run.id,
                  run.job_name, run.repository, run.branch);
     auto result = connectors::run_command(spec, clock_);

@@ -57,6 +57,14 @@ struct RunRecovery {
   int requeued = 0;     ///< new queued runs for jobs with requeue_interrupted
 };
 
+/// The process group of a running command run (migration 0011), as recorded when it started.
+struct RunProcessRecord {
+  std::int64_t run_id = 0;
+  std::int64_t process_group = 0;  ///< pgid = pid of the group's leader
+  std::uint64_t start_ticks = 0;   ///< leader's start, clock ticks since boot
+  std::string boot_id;             ///< /proc/sys/kernel/random/boot_id of that boot
+};
+
 /// What the worker did with a claimed delivery, recorded by Store::settle_and_claim.
 struct DeliveryOutcome {
   std::string delivery_id;
@@ -281,6 +289,13 @@ class Store {
   /// After a crash: runs left running become interrupted; for jobs with requeue_interrupted a
   /// new queued run (next attempt, rerun_of = the interrupted run) is created. One transaction.
   [[nodiscard]] virtual Result<RunRecovery> recover_runs(UnixMillis now) = 0;
+
+  // Process groups of running command runs (sqlite_store_run_process.cpp). finish_run and
+  // recover_runs clear them.
+  /// Records the process group of a running run. Errors: not_found when the run is absent.
+  [[nodiscard]] virtual Result<void> set_run_process(const RunProcessRecord& process) = 0;
+  /// The recorded process groups of runs whose status is still running, by run id.
+  [[nodiscard]] virtual Result<std::vector<RunProcessRecord>> running_run_processes() = 0;
 
   // Stories.
   /// Links a commit to a story (unique per org × story × commit) and records the sighting

@@ -4,6 +4,9 @@
 // duplicate deliveries; a restart in the middle of a run; concurrency and supersede; the jobs,
 // runs and deliveries API and CLI.
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -342,6 +345,69 @@ TEST_F(JobEventsTest, RestartInTheMiddleOfARunInterruptsItAndRequeuesItWhenAsked
   EXPECT_EQ(list[0].at("attempt").as_int64(), 1);
   EXPECT_EQ(list[0].at("rerun_of").as_int64(), 1);
   EXPECT_EQ(str(wait_processed(id), "status"), "done");
+}
+
+TEST_F(JobEventsTest, RestartKillsTheCommandTheCrashedServerLeftRunningBeforeRequeueing) {
+  add_fixture_repo((tmp_ / "no-such-repo.git").string());
+  const fs::path marks = tmp_ / "marks";
+  fs::create_directories(marks);
+  // "started <run id> <pid of the shell = its process group>", then wait for the release file
+  // (or the test's end), then "done <run id>".
+  add_job_with("slow",
+               {"--branches", "**", "--events", "pr:opened", "--requeue-interrupted", "true"},
+               {"/bin/sh", "-c",
+                "echo \"started $COMMITBRIDGE_RUN_ID $$\" >> \"$1/log\"; "
+                "while [ -d \"$1\" ] && [ ! -e \"$1/release\" ]; do sleep 0.02; done; "
+                "[ -d \"$1\" ] && echo \"done $COMMITBRIDGE_RUN_ID\" >> \"$1/log\"",
+                "sh", marks.string()});
+  ASSERT_TRUE(start_server());
+  const auto r = send_fixture("pr_opened");
+  ASSERT_EQ(r.status, 202);
+  const std::string id = str(r.json(), "delivery_id");
+  ASSERT_TRUE(wait_until([&] { return read_file(marks / "log").starts_with("started 1 "); }))
+      << server_->stderr_text();
+  const std::string first_line = read_file(marks / "log");
+  const pid_t first_group = std::stoi(first_line.substr(std::string("started 1 ").size()));
+  server_->kill9();
+  // The server is gone, its command is not: it was re-parented and still waits.
+  ASSERT_EQ(::kill(first_group, 0), 0);
+
+  ASSERT_TRUE(server_->start());
+  ASSERT_TRUE(wait_until([&] {
+    const auto log = read_file(marks / "log");
+    return log.starts_with(first_line + "started 2 ") && log.ends_with("\n");
+  })) << read_file(marks / "log");
+  // Killed before run 2 was queued: no live process is left in the first run's group (a zombie
+  // waiting for its new parent to reap it does not count).
+  const auto live_in_group = [&] {
+    for (const auto& e : fs::directory_iterator("/proc")) {
+      const auto name = e.path().filename().string();
+      if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+      const std::string stat = read_file(e.path() / "stat");
+      const auto close = stat.rfind(')');
+      if (close == std::string::npos || ::getpgid(std::stoi(name)) != first_group) continue;
+      if (stat.substr(close + 2, 1) != "Z") return true;
+    }
+    return false;
+  };
+  EXPECT_FALSE(live_in_group());
+  EXPECT_NE(
+      server_->stderr_text().find("run 1: killed process group " + std::to_string(first_group)),
+      std::string::npos)
+      << server_->stderr_text();
+
+  write_file(marks / "release", "");
+  const auto list = wait_runs_settled(id);  // newest first
+  ASSERT_EQ(list.size(), 2u) << json::serialize(list);
+  EXPECT_EQ(str(list[1], "status"), "interrupted");
+  EXPECT_EQ(str(list[0], "status"), "succeeded");
+  EXPECT_EQ(list[0].at("rerun_of").as_int64(), 1);
+  const std::string log = read_file(marks / "log");
+  const auto second_start = log.find("started 2 ");
+  ASSERT_NE(second_start, std::string::npos) << log;
+  const auto second_end = log.find('\n', second_start);
+  EXPECT_EQ(log.substr(0, second_start), first_line);
+  EXPECT_EQ(log.substr(second_end + 1), "done 2\n") << log;
 }
 
 TEST_F(JobEventsTest, OneRunAtATimeAndANewerPushSupersedesTheWaitingOne) {

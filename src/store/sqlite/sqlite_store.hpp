@@ -131,6 +131,9 @@ class SqliteStore final : public Store {
   Result<std::vector<std::int64_t>> cancel_requested_runs() override;
   Result<JobRunRecord> rerun(std::int64_t run_id, UnixMillis now) override;
   Result<RunRecovery> recover_runs(UnixMillis now) override;
+  // Process groups of running runs (sqlite_store_run_process.cpp).
+  Result<void> set_run_process(const RunProcessRecord& process) override;
+  Result<std::vector<RunProcessRecord>> running_run_processes() override;
   Result<bool> link_story(std::int64_t org_id, std::int64_t repository_id,
                           const StoryCommit& commit, const std::string& branch,
                           const std::string& delivery_id, UnixMillis now) override;

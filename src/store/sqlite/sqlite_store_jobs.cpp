@@ -495,7 +495,8 @@ Result<void> SqliteStore::finish_run(std::int64_t run_id, std::string_view statu
                                      const std::string& output_tail) {
   std::lock_guard lock(main_mutex_);
   CB_TRY_ASSIGN(s, main_.prepare("UPDATE job_runs SET status = ?, exit_code = ?, finished_at_ms = "
-                                 "?, output_tail = ? WHERE id = ?"));
+                                 "?, output_tail = ?, process_group = NULL, process_start_ticks "
+                                 "= NULL, process_boot_id = NULL WHERE id = ?"));
   s.bind(1, status);
   if (exit_code) {
     s.bind(2, *exit_code);
@@ -600,7 +601,8 @@ Result<RunRecovery> SqliteStore::recover_runs(UnixMillis now) {
     }
     CB_TRY_ASSIGN(u,
                   main_.prepare("UPDATE job_runs SET status = 'interrupted', finished_at_ms = ?, "
-                                "status_reason = ? WHERE id = ?"));
+                                "status_reason = ?, process_group = NULL, process_start_ticks = "
+                                "NULL, process_boot_id = NULL WHERE id = ?"));
     for (const auto& [run, requeue] : running) {
       u.reset();
       u.bind(1, now)

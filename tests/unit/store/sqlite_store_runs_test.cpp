@@ -139,6 +139,45 @@ TEST_F(SqliteStoreRunsTest, StartAndFinishRecordTheRunsLifecycle) {
   EXPECT_FALSE(runs->front().exit_code.has_value());
 }
 
+TEST_F(SqliteStoreRunsTest, ProcessGroupsOfRunningRunsAreRecordedAndClearedWhenTheyEnd) {
+  auto a = store_->create_job_run(run_of("d-1", "refs/heads/main", "main"));
+  auto b = store_->create_job_run(run_of("d-2", "refs/heads/main", "main"));
+  ASSERT_TRUE(a.has_value() && b.has_value());
+  const auto id_a = a->first.id;
+  const auto id_b = b->first.id;
+  ASSERT_TRUE(store_->mark_run_started(id_a, 3'000, "/data/job-logs/a.log"));
+  ASSERT_TRUE(store_->mark_run_started(id_b, 3'000, "/data/job-logs/b.log"));
+  const std::string boot = "6f1c2a9e-0d3b-4c55-9a8e-2b7f1e0c4d11";
+  ASSERT_TRUE(store_->set_run_process({id_a, 4242, 987'654, boot}));
+  ASSERT_TRUE(store_->set_run_process({id_b, 4343, 987'700, boot}));
+
+  auto listed = store_->running_run_processes();
+  ASSERT_TRUE(listed.has_value()) << listed.error().detail;
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].run_id, id_a);
+  EXPECT_EQ((*listed)[0].process_group, 4242);
+  EXPECT_EQ((*listed)[0].start_ticks, 987'654u);
+  EXPECT_EQ((*listed)[0].boot_id, boot);
+  EXPECT_EQ((*listed)[1].run_id, id_b);
+
+  ASSERT_TRUE(store_->finish_run(id_a, "succeeded", 0, 4'000, ""));
+  listed = store_->running_run_processes();
+  ASSERT_TRUE(listed.has_value());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().run_id, id_b);
+
+  auto recovered = store_->recover_runs(5'000);
+  ASSERT_TRUE(recovered.has_value());
+  EXPECT_EQ(recovered->interrupted, 1);
+  listed = store_->running_run_processes();
+  ASSERT_TRUE(listed.has_value());
+  EXPECT_TRUE(listed->empty());
+
+  const auto missing = store_->set_run_process({id_b + 100, 1, 1, boot});
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code, ErrorCode::not_found);
+}
+
 TEST_F(SqliteStoreRunsTest, ListRunsIsNewestFirstAndPagesWithBeforeId) {
   std::vector<std::int64_t> ids;
   for (const std::string d : {"d-1", "d-2", "d-3"}) {
