@@ -1,4 +1,5 @@
 #include "store/sqlite/sqlite_store.hpp"
+#include "store/sqlite/store_helpers.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -28,19 +29,6 @@ std::vector<Header> headers_from_json(const std::string& text) {
     const auto& pair = item.as_array();
     if (!pair[0].is_string() || !pair[1].is_string()) continue;
     out.push_back(Header{std::string(pair[0].as_string()), std::string(pair[1].as_string())});
-  }
-  return out;
-}
-
-/// Steps `s` to the end and reads every row with `read` (a function of `const Statement&`).
-template <class T, class Read>
-Result<std::vector<T>> collect_rows(Statement& s, Read&& read) {
-  std::vector<T> out;
-  while (true) {
-    auto row = s.step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    out.push_back(read(s));
   }
   return out;
 }
@@ -97,17 +85,6 @@ DeliveryRecord read_delivery(const Statement& s) {
   d.updated_at_ms = s.int64(12);
   return d;
 }
-
-#define CB_TRY_ASSIGN(var, expr)                                   \
-  auto var##_result = (expr);                                      \
-  if (!var##_result) return std::unexpected(var##_result.error()); \
-  auto var = std::move(*var##_result)
-
-#define CB_TRY(expr)                                                     \
-  do {                                                                   \
-    auto cb_try_result_ = (expr);                                        \
-    if (!cb_try_result_) return std::unexpected(cb_try_result_.error()); \
-  } while (false)
 
 }  // namespace
 

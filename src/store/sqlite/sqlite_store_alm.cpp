@@ -4,17 +4,7 @@
 #include <algorithm>
 
 #include "store/sqlite/sqlite_store.hpp"
-
-#define CB_TRY_ASSIGN(var, expr)                                   \
-  auto var##_result = (expr);                                      \
-  if (!var##_result) return std::unexpected(var##_result.error()); \
-  auto var = std::move(*var##_result)
-
-#define CB_TRY(expr)                                                     \
-  do {                                                                   \
-    auto cb_try_result_ = (expr);                                        \
-    if (!cb_try_result_) return std::unexpected(cb_try_result_.error()); \
-  } while (false)
+#include "store/sqlite/store_helpers.hpp"
 
 namespace cb::store::sqlite {
 namespace {
@@ -98,19 +88,6 @@ Result<std::vector<T>> rows_of(Statement& s, Read&& read) {
     out.push_back(read(s));
   }
   return out;
-}
-
-/// Runs `work` in one IMMEDIATE transaction on `db` (caller holds the connection's lock).
-template <class T, class F>
-Result<T> transaction(Connection& db, F&& work) {
-  CB_TRY(db.exec("BEGIN IMMEDIATE"));
-  Result<T> r = work();
-  if (!r) {
-    (void)db.exec("ROLLBACK");
-    return r;
-  }
-  CB_TRY(db.exec("COMMIT"));
-  return r;
 }
 
 Result<std::vector<std::string>> project_keys_of(Connection& db, std::int64_t connection_id) {

@@ -3,22 +3,12 @@
 #include <boost/json.hpp>
 
 #include "store/sqlite/sqlite_store.hpp"
+#include "store/sqlite/store_helpers.hpp"
 
 namespace cb::store::sqlite {
 namespace {
 
 namespace json = boost::json;
-
-#define CB_TRY_ASSIGN(var, expr)                                   \
-  auto var##_result = (expr);                                      \
-  if (!var##_result) return std::unexpected(var##_result.error()); \
-  auto var = std::move(*var##_result)
-
-#define CB_TRY(expr)                                                     \
-  do {                                                                   \
-    auto cb_try_result_ = (expr);                                        \
-    if (!cb_try_result_) return std::unexpected(cb_try_result_.error()); \
-  } while (false)
 
 std::string strings_to_json(const std::vector<std::string>& items) {
   json::array a;
@@ -177,31 +167,6 @@ JobRunRecord read_run(const Statement& s) {
   return r;
 }
 
-template <class T, class Read>
-Result<std::vector<T>> collect(Statement& s, Read&& read) {
-  std::vector<T> out;
-  while (true) {
-    auto row = s.step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    out.push_back(read(s));
-  }
-  return out;
-}
-
-/// BEGIN IMMEDIATE, work, COMMIT (ROLLBACK on error).
-template <class T, class F>
-Result<T> transaction(Connection& db, F&& work) {
-  CB_TRY(db.exec("BEGIN IMMEDIATE"));
-  Result<T> r = work();
-  if (!r) {
-    (void)db.exec("ROLLBACK");
-    return r;
-  }
-  CB_TRY(db.exec("COMMIT"));
-  return r;
-}
-
 Result<std::optional<JobRunRecord>> select_run(Connection& db, std::int64_t id) {
   CB_TRY_ASSIGN(q, db.prepare("SELECT " + std::string(kRunColumns) + std::string(kRunJoins) +
                               " WHERE r.id = ?"));
@@ -241,7 +206,7 @@ Result<void> read_headers(Connection& db, JobRecord& job) {
 }
 
 Result<std::vector<JobRecord>> read_jobs(Connection& db, Statement& s) {
-  CB_TRY_ASSIGN(jobs, collect<JobRecord>(s, read_job));
+  CB_TRY_ASSIGN(jobs, collect_rows<JobRecord>(s, read_job));
   for (auto& j : jobs) CB_TRY(read_headers(db, j));
   return jobs;
 }
@@ -537,7 +502,7 @@ Result<std::vector<JobRunRecord>> SqliteStore::list_runs(const RunQuery& q) {
   bind_text(7, q.status);
   bind_text(8, q.branch);
   s.bind(9, q.since).bind(10, q.until);
-  return collect<JobRunRecord>(s, read_run);
+  return collect_rows<JobRunRecord>(s, read_run);
 }
 
 Result<std::optional<JobRunRecord>> SqliteStore::get_run(std::int64_t run_id) {
@@ -574,7 +539,7 @@ Result<std::vector<std::int64_t>> SqliteStore::cancel_requested_runs() {
   std::lock_guard lock(main_mutex_);
   CB_TRY_ASSIGN(s, main_.prepare("SELECT id FROM job_runs WHERE status = 'running' AND "
                                  "cancel_requested = 1"));
-  return collect<std::int64_t>(s, [](const Statement& st) { return st.int64(0); });
+  return collect_rows<std::int64_t>(s, [](const Statement& st) { return st.int64(0); });
 }
 
 Result<JobRunRecord> SqliteStore::rerun(std::int64_t run_id, UnixMillis now) {

@@ -2,7 +2,7 @@
 // stop what a crashed server process left running.
 
 #include "store/sqlite/sqlite_store.hpp"
-#include "store/sqlite/try_macros.hpp"
+#include "store/sqlite/store_helpers.hpp"
 
 namespace cb::store::sqlite {
 

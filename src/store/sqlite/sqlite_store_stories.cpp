@@ -2,7 +2,7 @@
 // story and commit views.
 
 #include "store/sqlite/sqlite_store.hpp"
-#include "store/sqlite/try_macros.hpp"
+#include "store/sqlite/store_helpers.hpp"
 
 namespace cb::store::sqlite {
 namespace {
@@ -12,19 +12,6 @@ constexpr std::string_view kStoryLinkColumns =
     "l.id, l.story_key, l.commit_hash, l.author_name, l.author_email, l.message, "
     "l.authored_at_ms, l.created_at_ms, o.name";
 constexpr std::string_view kStoryLinkFrom = " FROM story_links l JOIN orgs o ON o.id = l.org_id ";
-
-/// Runs `work` in one IMMEDIATE transaction on `db` (its lock held by the caller).
-template <class T, class F>
-Result<T> transaction(Connection& db, F&& work) {
-  CB_TRY(db.exec("BEGIN IMMEDIATE"));
-  Result<T> r = work();
-  if (!r) {
-    (void)db.exec("ROLLBACK");
-    return r;
-  }
-  CB_TRY(db.exec("COMMIT"));
-  return r;
-}
 
 }  // namespace
 
