@@ -1,5 +1,7 @@
 #include "api/job_routes.hpp"
 
+#include "api/admin_handler.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
@@ -81,32 +83,9 @@ json::object page(const pipeline::JobPage<T>& p, F&& to_json) {
 
 // ---- job input from JSON -------------------------------------------------------------------
 
-Result<std::optional<std::string>> opt_string(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  if (v == nullptr || v->is_null()) return std::optional<std::string>{};
-  if (!v->is_string()) {
-    return fail(ErrorCode::invalid_argument, std::string(key) + ": must be a string");
-  }
-  return std::optional<std::string>{std::string(v->as_string())};
-}
-
-Result<std::optional<bool>> opt_bool(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  if (v == nullptr || v->is_null()) return std::optional<bool>{};
-  if (!v->is_bool())
-    return fail(ErrorCode::invalid_argument, std::string(key) + ": must be true or false");
-  return std::optional<bool>{v->as_bool()};
-}
-
-Result<std::optional<std::int64_t>> opt_int(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  if (v == nullptr || v->is_null()) return std::optional<std::int64_t>{};
-  if (v->is_int64()) return std::optional<std::int64_t>{v->as_int64()};
-  if (v->is_uint64() && v->as_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
-    return std::optional<std::int64_t>{static_cast<std::int64_t>(v->as_uint64())};
-  }
-  return fail(ErrorCode::invalid_argument, std::string(key) + ": must be a whole number");
-}
+using admin_handler::optional_bool;
+using admin_handler::optional_int;
+using admin_handler::optional_string;
 
 Result<std::optional<std::vector<std::string>>> opt_strings(const json::object& o,
                                                             std::string_view key) {
@@ -151,25 +130,25 @@ Result<pipeline::HttpActionInput> http_input(const json::value& v) {
     return std::unexpected(r.error());
   }
   pipeline::HttpActionInput in;
-  CB_ROUTE_TRY(method, opt_string(o, "method"));
+  CB_ROUTE_TRY(method, optional_string(o, "method"));
   if (method) in.method = *method;
-  CB_ROUTE_TRY(url, opt_string(o, "url"));
+  CB_ROUTE_TRY(url, optional_string(o, "url"));
   if (!url) return fail(ErrorCode::invalid_argument, "http.url: is required");
   in.url_template = *url;
-  CB_ROUTE_TRY(body, opt_string(o, "body"));
+  CB_ROUTE_TRY(body, optional_string(o, "body"));
   if (body) in.body_template = *body;
-  CB_ROUTE_TRY(timeout, opt_int(o, "timeout_ms"));
+  CB_ROUTE_TRY(timeout, optional_int(o, "timeout_ms"));
   if (timeout) in.timeout_ms = *timeout;
-  CB_ROUTE_TRY(attempts, opt_int(o, "max_attempts"));
+  CB_ROUTE_TRY(attempts, optional_int(o, "max_attempts"));
   if (attempts) {
     if (*attempts < 1 || *attempts > 20) {
       return fail(ErrorCode::invalid_argument, "http.max_attempts: must be from 1 to 20");
     }
     in.max_attempts = static_cast<int>(*attempts);
   }
-  CB_ROUTE_TRY(base, opt_int(o, "base_backoff_ms"));
+  CB_ROUTE_TRY(base, optional_int(o, "base_backoff_ms"));
   if (base) in.base_backoff_ms = *base;
-  CB_ROUTE_TRY(max, opt_int(o, "max_backoff_ms"));
+  CB_ROUTE_TRY(max, optional_int(o, "max_backoff_ms"));
   if (max) in.max_backoff_ms = *max;
   if (const auto* h = o.if_contains("headers"); h != nullptr && !h->is_null()) {
     if (!h->is_object()) {
@@ -205,41 +184,41 @@ Result<pipeline::JobInput> job_input(const http::Request& req) {
     return std::unexpected(r.error());
   }
   pipeline::JobInput in;
-  CB_ROUTE_TRY(name, opt_string(o, "name"));
+  CB_ROUTE_TRY(name, optional_string(o, "name"));
   in.name = name;
   // The repository may be given as its id (a number) or as "PROJECT/slug".
   if (const auto* r = o.if_contains("repository"); r != nullptr && r->is_int64()) {
     in.repository = std::to_string(r->as_int64());
   } else {
-    CB_ROUTE_TRY(repository, opt_string(o, "repository"));
+    CB_ROUTE_TRY(repository, optional_string(o, "repository"));
     in.repository = repository;
   }
-  CB_ROUTE_TRY(branches, opt_string(o, "branches"));
+  CB_ROUTE_TRY(branches, optional_string(o, "branches"));
   in.branches = branches;
   CB_ROUTE_TRY(events, opt_strings(o, "events"));
   in.events = events;
-  CB_ROUTE_TRY(tags, opt_string(o, "tags"));
+  CB_ROUTE_TRY(tags, optional_string(o, "tags"));
   in.tags = tags;
-  CB_ROUTE_TRY(target, opt_string(o, "target_branches"));
+  CB_ROUTE_TRY(target, optional_string(o, "target_branches"));
   in.target_branches = target;
-  CB_ROUTE_TRY(source, opt_string(o, "source_branches"));
+  CB_ROUTE_TRY(source, optional_string(o, "source_branches"));
   in.source_branches = source;
-  CB_ROUTE_TRY(skip, opt_bool(o, "skip_marker"));
+  CB_ROUTE_TRY(skip, optional_bool(o, "skip_marker"));
   in.skip_marker = skip;
-  CB_ROUTE_TRY(max_concurrent, opt_int(o, "max_concurrent"));
+  CB_ROUTE_TRY(max_concurrent, optional_int(o, "max_concurrent"));
   if (max_concurrent) {
     if (*max_concurrent < 1 || *max_concurrent > 100) {
       return fail(ErrorCode::invalid_argument, "max_concurrent: must be from 1 to 100");
     }
     in.max_concurrent = static_cast<int>(*max_concurrent);
   }
-  CB_ROUTE_TRY(supersede, opt_bool(o, "supersede"));
+  CB_ROUTE_TRY(supersede, optional_bool(o, "supersede"));
   in.supersede = supersede;
-  CB_ROUTE_TRY(requeue, opt_bool(o, "requeue_interrupted"));
+  CB_ROUTE_TRY(requeue, optional_bool(o, "requeue_interrupted"));
   in.requeue_interrupted = requeue;
-  CB_ROUTE_TRY(enabled, opt_bool(o, "enabled"));
+  CB_ROUTE_TRY(enabled, optional_bool(o, "enabled"));
   in.enabled = enabled;
-  CB_ROUTE_TRY(timeout, opt_int(o, "timeout_ms"));
+  CB_ROUTE_TRY(timeout, optional_int(o, "timeout_ms"));
   in.timeout_ms = timeout;
   CB_ROUTE_TRY(argv, opt_strings(o, "argv"));
   in.argv = argv;
