@@ -1,5 +1,7 @@
 #include "admin/admin_service.hpp"
 
+#include "admin/page_cursor.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <boost/json.hpp>
@@ -108,25 +110,6 @@ Result<UnixMillis> parse_utc_time(std::string_view text) {
 }
 
 namespace {
-
-std::string encode_cursor(std::int64_t id) { return std::to_string(id); }
-
-Result<std::int64_t> decode_cursor(const std::string& cursor) {
-  if (cursor.empty()) return 0;
-  std::int64_t v = 0;
-  auto [ptr, ec] = std::from_chars(cursor.data(), cursor.data() + cursor.size(), v);
-  if (ec != std::errc{} || ptr != cursor.data() + cursor.size() || v < 0) {
-    return fail(ErrorCode::invalid_argument, "cursor: not a cursor returned by this API");
-  }
-  return v;
-}
-
-Result<std::size_t> check_limit(std::size_t limit) {
-  if (limit < 1 || limit > 200) {
-    return fail(ErrorCode::invalid_argument, "limit: must be from 1 to 200");
-  }
-  return limit;
-}
 
 void clear_secrets(store::TokenRecord& t) {
   t.secret_sealed.clear();

@@ -1,5 +1,7 @@
 #include "admin/alm_service.hpp"
 
+#include "admin/page_cursor.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <boost/json.hpp>
@@ -47,23 +49,6 @@ Result<std::string> check_url(const std::string& text) {
   std::string out = text;
   while (out.size() > 1 && out.back() == '/') out.pop_back();
   return out;
-}
-
-Result<std::int64_t> decode_cursor(const std::string& cursor) {
-  if (cursor.empty()) return 0;
-  std::int64_t v = 0;
-  auto [ptr, ec] = std::from_chars(cursor.data(), cursor.data() + cursor.size(), v);
-  if (ec != std::errc{} || ptr != cursor.data() + cursor.size() || v < 0) {
-    return fail(ErrorCode::invalid_argument, "cursor: not a cursor returned by this API");
-  }
-  return v;
-}
-
-Result<std::size_t> check_limit(std::size_t limit) {
-  if (limit < 1 || limit > 200) {
-    return fail(ErrorCode::invalid_argument, "limit: must be from 1 to 200");
-  }
-  return limit;
 }
 
 template <class T>

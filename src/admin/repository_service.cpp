@@ -1,5 +1,7 @@
 #include "admin/repository_service.hpp"
 
+#include "admin/page_cursor.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -142,18 +144,6 @@ std::string detail_json(std::initializer_list<std::pair<std::string_view, std::s
 void clear_secret(store::RepositoryRecord& r) {
   r.credential_secret_set = r.credential_secret_set || !r.credential_secret_sealed.empty();
   r.credential_secret_sealed.clear();
-}
-
-std::string encode_cursor(std::int64_t id) { return std::to_string(id); }
-
-Result<std::int64_t> decode_cursor(const std::string& cursor) {
-  if (cursor.empty()) return 0;
-  std::int64_t v = 0;
-  auto [ptr, ec] = std::from_chars(cursor.data(), cursor.data() + cursor.size(), v);
-  if (ec != std::errc{} || ptr != cursor.data() + cursor.size() || v < 0) {
-    return fail(ErrorCode::invalid_argument, "cursor: not a cursor returned by this API");
-  }
-  return v;
 }
 
 std::string join(const std::vector<std::string>& items) {

@@ -1,5 +1,7 @@
 #include "admin/smart_commit_service.hpp"
 
+#include "admin/page_cursor.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <boost/json.hpp>
@@ -8,19 +10,7 @@
 #include "smartcommit/pattern_spec_json.hpp"
 
 namespace cb::admin {
-namespace {
-
-Result<std::int64_t> decode_cursor(const std::string& cursor) {
-  if (cursor.empty()) return 0;
-  std::int64_t v = 0;
-  auto [ptr, ec] = std::from_chars(cursor.data(), cursor.data() + cursor.size(), v);
-  if (ec != std::errc{} || ptr != cursor.data() + cursor.size() || v < 0) {
-    return fail(ErrorCode::invalid_argument, "cursor: not a cursor returned by this API");
-  }
-  return v;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Result<smartcommit::PatternSpec> pattern_spec(const store::SmartCommitPatternRecord& record) {
   const auto kind = smartcommit::parse_pattern_kind(record.kind);

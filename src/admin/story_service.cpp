@@ -1,5 +1,7 @@
 #include "admin/story_service.hpp"
 
+#include "admin/page_cursor.hpp"
+
 #include <cctype>
 #include <charconv>
 
@@ -7,13 +9,6 @@ namespace cb::admin {
 namespace {
 
 constexpr std::size_t kMaxStoryKey = 255;
-
-Result<std::size_t> check_limit(std::size_t limit) {
-  if (limit < 1 || limit > 200) {
-    return fail(ErrorCode::invalid_argument, "limit: must be from 1 to 200");
-  }
-  return limit;
-}
 
 Error bad_cursor() {
   return make_error(ErrorCode::invalid_argument, "cursor: not a cursor returned by this API");
