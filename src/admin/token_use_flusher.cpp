@@ -1,4 +1,5 @@
 #include "admin/token_use_flusher.hpp"
+#include "core/thread_name.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -8,6 +9,7 @@ TokenUseFlusher::TokenUseFlusher(AdminService& admin, store::Store& store,
                                  std::chrono::milliseconds interval)
     : admin_(admin), store_(store), interval_(interval) {
   thread_ = std::thread([this] {
+    set_thread_name("cb-token-uses");
     std::unique_lock lock(mutex_);
     while (!stopping_) {
       cv_.wait_for(lock, interval_, [this] { return stopping_; });

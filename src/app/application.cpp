@@ -1,8 +1,11 @@
 #include "app/application.hpp"
+#include "core/thread_name.hpp"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -10,6 +13,7 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 #include "admin/admin_service.hpp"
@@ -190,7 +194,18 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
   api::add_job_routes(router, admin_service, job_service, &runner, admin_pool);
   alm.add_routes(router, admin_service, admin_pool);
 
-  asio::io_context ioc(static_cast<int>(config_.threads));
+  // The acceptor, signals and the drain timer run on `ioc` (main thread); connections are
+  // served by one io_context per I/O thread (server.threads of them), each run by exactly one
+  // thread, so that sessions need no strand and the I/O threads share no lock per handler.
+  asio::io_context ioc(1);
+  std::vector<std::unique_ptr<asio::io_context>> session_contexts;
+  std::vector<asio::io_context*> session_context_ptrs;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> session_work;
+  for (unsigned i = 0; i < std::max(1U, config_.threads); ++i) {
+    session_contexts.push_back(std::make_unique<asio::io_context>(1));
+    session_context_ptrs.push_back(session_contexts.back().get());
+    session_work.push_back(asio::make_work_guard(*session_contexts.back()));
+  }
   http::ServerOptions options;
   options.host = config_.listen_host;
   options.port = config_.listen_port;
@@ -201,7 +216,8 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
   options.header_timeout = std::chrono::milliseconds(config_.header_timeout_ms);
   options.body_timeout = std::chrono::milliseconds(config_.body_timeout_ms);
   options.idle_timeout = std::chrono::milliseconds(config_.idle_timeout_ms);
-  http::Server server(ioc, options, router, api::error_response, server_metrics);
+  http::Server server(ioc, options, router, api::error_response, server_metrics,
+                      session_context_ptrs);
   auto port = server.start();
   if (!port) {
     spdlog::error("{}", port.error().message);
@@ -244,6 +260,7 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
     *check = [&, deadline, check]() {
       if (server.in_flight() == 0 || std::chrono::steady_clock::now() > deadline) {
         ioc.stop();
+        for (auto& c : session_contexts) c->stop();
         return;
       }
       drain_timer->expires_after(std::chrono::milliseconds(20));
@@ -253,9 +270,15 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
   });
 
   std::vector<std::thread> threads;
-  for (unsigned i = 1; i < config_.threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
+  for (std::size_t i = 0; i < session_contexts.size(); ++i) {
+    threads.emplace_back([context = session_contexts[i].get(), i] {
+      set_thread_name("cb-io-" + std::to_string(i));
+      context->run();
+    });
+  }
   ioc.run();
   for (auto& t : threads) t.join();
+  session_work.clear();
 
   worker.stop();
   alm.stop();

@@ -38,6 +38,8 @@ std::string new_request_id() {
 
 /// Everything a session needs, shared by the accept loop and every session coroutine.
 struct Shared {
+  std::vector<asio::io_context*>
+      session_contexts;  ///< empty: sessions on strands of the acceptor's
   ServerOptions options;
   const Router& router;
   ErrorResponder on_error;
@@ -255,8 +257,17 @@ asio::awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acceptor, asio:
                                   std::shared_ptr<Shared> shared) {
   const auto& state = shared->state;
   asio::steady_timer pause(acceptor->get_executor());
+  std::size_t next_context = 0;
   while (!state->stopping.load()) {
-    auto [ec, socket] = co_await acceptor->async_accept(asio::make_strand(ioc), kTuple);
+    // A session runs on the next session context (one thread each: no strand needed), or on a
+    // strand of the shared io_context.
+    const asio::any_io_executor session_executor =
+        shared->session_contexts.empty()
+            ? asio::any_io_executor(asio::make_strand(ioc))
+            : asio::any_io_executor(
+                  shared->session_contexts[next_context++ % shared->session_contexts.size()]
+                      ->get_executor());
+    auto [ec, socket] = co_await acceptor->async_accept(session_executor, kTuple);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor->is_open()) break;
       spdlog::warn("accept failed: {}", ec.message());
@@ -292,8 +303,10 @@ asio::awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acceptor, asio:
 }  // namespace
 
 Server::Server(asio::io_context& ioc, ServerOptions options, const Router& router,
-               ErrorResponder on_error, ServerMetrics metrics)
+               ErrorResponder on_error, ServerMetrics metrics,
+               std::vector<asio::io_context*> session_contexts)
     : ioc_(ioc),
+      session_contexts_(std::move(session_contexts)),
       options_(std::move(options)),
       router_(router),
       on_error_(std::move(on_error)),
@@ -320,7 +333,8 @@ Result<std::uint16_t> Server::start() {
   }
   const auto port = acceptor_->local_endpoint().port();
 
-  auto shared = std::make_shared<Shared>(Shared{options_, router_, on_error_, metrics_, state_});
+  auto shared = std::make_shared<Shared>(
+      Shared{session_contexts_, options_, router_, on_error_, metrics_, state_});
   asio::co_spawn(acceptor_->get_executor(), accept_loop(acceptor_, ioc_, std::move(shared)),
                  asio::detached);
   return port;

@@ -3,6 +3,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <vector>
 
 #include <atomic>
 #include <chrono>
@@ -44,15 +45,23 @@ struct ServerMetrics {
   metrics::Counter* refused_connections = nullptr;  ///< refused over max_connections
 };
 
-/// Accepts connections and serves requests through a Router. start() binds; the caller runs
-/// the io_context on as many threads as it likes.
+/// Accepts connections and serves requests through a Router. start() binds.
+///
+/// Two ways to run it:
+/// - one io_context (`session_contexts` empty): the acceptor and every session run on `ioc`,
+///   each session on its own strand; the caller runs `ioc` on as many threads as it likes;
+/// - one io_context per thread (`session_contexts`, each run by exactly one thread): the
+///   acceptor runs on `ioc` and hands connections to the session contexts in turn; a session
+///   stays on its context and needs no strand. This is the faster way (no strand, no lock
+///   shared by the I/O threads for every handler); the server uses it.
 class Server {
  public:
   /// `router` must outlive the server and its sessions. `on_error` builds the answers the
   /// server gives itself (404, 405, 413, 431, 500, 503); the server then forces the status
-  /// and, for 503, a `Retry-After`.
+  /// and, for 503, a `Retry-After`. The contexts must outlive the server's sessions.
   Server(boost::asio::io_context& ioc, ServerOptions options, const Router& router,
-         ErrorResponder on_error, ServerMetrics metrics = {});
+         ErrorResponder on_error, ServerMetrics metrics = {},
+         std::vector<boost::asio::io_context*> session_contexts = {});
 
   /// Binds and starts accepting. Returns the bound port. Errors: invalid_argument when the
   /// address cannot be parsed, internal when it cannot be bound (with the OS message).
@@ -77,6 +86,7 @@ class Server {
 
  private:
   boost::asio::io_context& ioc_;
+  std::vector<boost::asio::io_context*> session_contexts_;
   ServerOptions options_;
   const Router& router_;
   ErrorResponder on_error_;

@@ -1,8 +1,9 @@
 #include "pipeline/ingest.hpp"
 
-#include <openssl/rand.h>
-
 #include <array>
+#include <chrono>
+#include <cstdint>
+#include <random>
 
 #include "auth/webhook_auth.hpp"
 #include "pipeline/payload_body.hpp"
@@ -11,12 +12,24 @@
 namespace cb::pipeline {
 
 std::string new_uuid() {
+  // The random part only has to make ids unique, not secret: a generator per thread, seeded
+  // from the OS (getrandom), instead of OpenSSL's locked DRBG for every request.
+  thread_local std::mt19937_64 random = [] {
+    std::random_device os;
+    std::seed_seq seed{os(), os(), os(), os(), os(), os(), os(), os()};  // 256 bits
+    return std::mt19937_64(seed);
+  }();
   std::array<unsigned char, 16> b{};
-  if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) {
-    // RAND_bytes only fails when the OS entropy source is broken; refuse to continue silently.
-    std::abort();
-  }
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
+  const std::uint64_t r1 = random();
+  const std::uint64_t r2 = random();
+  for (int i = 0; i < 8; ++i) b[6 + i] = static_cast<unsigned char>(r1 >> (8 * i));
+  for (int i = 0; i < 2; ++i) b[14 + i] = static_cast<unsigned char>(r2 >> (8 * i));
+  const auto ms =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+  for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x70);
   b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;

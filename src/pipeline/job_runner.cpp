@@ -1,4 +1,5 @@
 #include "pipeline/job_runner.hpp"
+#include "core/thread_name.hpp"
 
 #include <fstream>
 
@@ -24,8 +25,15 @@ JobRunner::~JobRunner() { stop(); }
 
 void JobRunner::start() {
   const unsigned n = std::max(1u, options_.threads);
-  for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { loop(); });
-  threads_.emplace_back([this] { watch_cancels(); });
+  for (unsigned i = 0; i < n; ++i)
+    threads_.emplace_back([this, i] {
+      set_thread_name("cb-runner-" + std::to_string(i));
+      loop();
+    });
+  threads_.emplace_back([this] {
+    set_thread_name("cb-run-cancels");
+    watch_cancels();
+  });
 }
 
 void JobRunner::notify() {

@@ -1,4 +1,5 @@
 #include "pipeline/outbox_dispatcher.hpp"
+#include "core/thread_name.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -24,7 +25,10 @@ void OutboxDispatcher::start() {
   } else if (*n > 0) {
     spdlog::info("outbox: {} entries left sending by the previous run will be sent again", *n);
   }
-  thread_ = std::thread([this] { loop(); });
+  thread_ = std::thread([this] {
+    set_thread_name("cb-outbox");
+    loop();
+  });
 }
 
 void OutboxDispatcher::notify() {

@@ -1,4 +1,5 @@
 #include "pipeline/store_probe.hpp"
+#include "core/thread_name.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -14,7 +15,10 @@ void StoreProbe::start() {
   std::lock_guard lock(mutex_);
   if (thread_.joinable()) return;
   stopping_ = false;
-  thread_ = std::thread([this] { loop(); });
+  thread_ = std::thread([this] {
+    set_thread_name("cb-store-probe");
+    loop();
+  });
 }
 
 void StoreProbe::stop() {

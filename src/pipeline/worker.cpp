@@ -1,4 +1,6 @@
 #include "pipeline/worker.hpp"
+#include "core/thread_name.hpp"
+#include "core/thread_priority.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -14,8 +16,15 @@ Worker::Worker(store::Store& store, DeliveryProcessor& processor, const Clock& c
 Worker::~Worker() { stop(); }
 
 void Worker::start() {
-  recorder_ = std::thread([this] { record_loop(); });
-  thread_ = std::thread([this] { loop(); });
+  recorder_ = std::thread([this] {
+    set_thread_name("cb-recorder");
+    record_loop();
+  });
+  thread_ = std::thread([this] {
+    set_thread_name("cb-worker");
+    lower_thread_priority(kWorkerNice);
+    loop();
+  });
 }
 
 void Worker::notify() {

@@ -13,6 +13,11 @@
 
 namespace cb::pipeline {
 
+/// The worker thread's nice value (0 normal, 19 lowest): while the server's CPU is saturated by
+/// incoming requests, answering them (and committing them durably) goes first and processing
+/// catches up after the burst; on an idle CPU the worker runs at full speed.
+inline constexpr int kWorkerNice = 10;
+
 /// Longest wait before a retry, whatever the attempt number.
 inline constexpr std::int64_t kMaxRetryDelayMs = 24LL * 3600 * 1000;
 

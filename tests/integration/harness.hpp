@@ -138,6 +138,8 @@ class ServerProcess {
   void kill9();
 
   [[nodiscard]] bool running() const { return pid_ > 0; }
+  /// The server's process id while it runs (-1 otherwise).
+  [[nodiscard]] pid_t pid() const { return pid_; }
   [[nodiscard]] std::uint16_t port() const { return port_; }
   /// "http://127.0.0.1:<port>"
   [[nodiscard]] std::string base_url() const;

@@ -4,15 +4,20 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -330,6 +335,31 @@ TEST_F(OpsLimitsTest, MetricsCountDeliveriesRunsAndFailures) {
   EXPECT_EQ(sample(text, "commitbridge_http_request_duration_seconds_bucket{le=\"+Inf\"}"),
             sample(text, "commitbridge_http_request_duration_seconds_count"));
   EXPECT_GE(sample(text, "commitbridge_http_request_duration_seconds_bucket{le=\"10\"}"), 5);
+}
+
+TEST_F(OpsLimitsTest, ThreadsAreNamedAndTheWorkerGivesWayToTheRequestThreads) {
+  ASSERT_TRUE(start_server());
+  const auto task_dir = std::filesystem::path("/proc") / std::to_string(server_->pid()) / "task";
+  std::multiset<std::string> names;
+  int main_nice = 0;
+  int worker_nice = -100;
+  for (const auto& task : std::filesystem::directory_iterator(task_dir)) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    names.insert(name);
+    const auto tid = static_cast<id_t>(std::stoll(task.path().filename().string()));
+    errno = 0;
+    const int nice = getpriority(PRIO_PROCESS, tid);
+    ASSERT_EQ(errno, 0);
+    if (tid == static_cast<id_t>(server_->pid())) main_nice = nice;
+    if (name == "cb-worker") worker_nice = nice;
+  }
+  for (const char* name : {"cb-io-0", "cb-io-1", "cb-writer", "cb-checkpoint", "cb-worker",
+                           "cb-recorder", "cb-outbox", "cb-runner-0"}) {
+    EXPECT_EQ(names.count(name), 1u) << name;
+  }
+  EXPECT_EQ(worker_nice, std::max(main_nice, 10));  // kWorkerNice, never a raise
 }
 
 TEST_F(OpsLimitsTest, ReadyzIs200WhileTheStoreAnswersAnd503WhenItDoesNot) {

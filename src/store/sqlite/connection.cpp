@@ -207,6 +207,13 @@ Connection& Connection::operator=(Connection&& o) noexcept {
 Connection::~Connection() { close(); }
 
 Result<Connection> Connection::open(const std::filesystem::path& file) {
+  // Before SQLite initializes (the first open): no memory statistics, which SQLite otherwise
+  // keeps under a global mutex taken on every allocation and free of every connection.
+  static const bool configured = [] {
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);  // SQLITE_MISUSE when already initialized
+    return true;
+  }();
+  (void)configured;
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(
       file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);

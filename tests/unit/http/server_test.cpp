@@ -10,9 +10,11 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -424,6 +426,89 @@ TEST_F(ServerTest, RequestInFlightDuringStopIsAnsweredThenTheConnectionCloses) {
   EXPECT_EQ(res->body(), "released");
   EXPECT_FALSE(res->keep_alive());  // the server is stopping: no further requests
   EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST(ServerSessionContextsTest, ConnectionsAreServedInTurnByTheSessionContextsNotTheAcceptors) {
+  // The acceptor on one io_context, sessions on two others, each run by one thread: the threads
+  // that answer are the two session threads, in turn, with keep-alive kept on the same thread.
+  Router router;
+  router.add(bhttp::verb::get, "/thread",
+             [](Request& req, RequestContext&) -> asio::awaitable<Response> {
+               Response res{bhttp::status::ok, req.version()};
+               std::ostringstream id;
+               id << std::this_thread::get_id();
+               res.body() = id.str();
+               res.keep_alive(req.keep_alive());
+               co_return res;
+             });
+  asio::io_context acceptor_context(1);
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<asio::io_context*> pointers;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  for (int i = 0; i < 2; ++i) {
+    contexts.push_back(std::make_unique<asio::io_context>(1));
+    pointers.push_back(contexts.back().get());
+    work.push_back(asio::make_work_guard(*contexts.back()));
+  }
+  auto acceptor_work = asio::make_work_guard(acceptor_context);
+  ServerOptions options;
+  options.host = "127.0.0.1";
+  options.port = 0;
+  Server server(
+      acceptor_context, options, router,
+      [](const Error&, unsigned v, bool) {
+        return Response{bhttp::status::internal_server_error, v};
+      },
+      {}, pointers);
+  auto port = server.start();
+  ASSERT_TRUE(port.has_value());
+  std::vector<std::thread> threads;
+  std::vector<std::string> session_ids(2);
+  std::promise<void> named[2];
+  for (int i = 0; i < 2; ++i) {
+    threads.emplace_back([&, i] {
+      std::ostringstream id;
+      id << std::this_thread::get_id();
+      session_ids[static_cast<std::size_t>(i)] = id.str();
+      named[i].set_value();
+      contexts[static_cast<std::size_t>(i)]->run();
+    });
+  }
+  std::string acceptor_id;
+  std::promise<void> acceptor_named;
+  threads.emplace_back([&] {
+    std::ostringstream id;
+    id << std::this_thread::get_id();
+    acceptor_id = id.str();
+    acceptor_named.set_value();
+    acceptor_context.run();
+  });
+  for (auto& n : named) n.get_future().wait();
+  acceptor_named.get_future().wait();
+
+  std::vector<std::string> answered_by;
+  for (int c = 0; c < 4; ++c) {
+    Client client(*port);
+    ASSERT_TRUE(client.connected());
+    ASSERT_TRUE(client.send_all(get_request("/thread") + get_request("/thread", true)));
+    auto first = client.read_response();
+    auto second = client.read_response();
+    ASSERT_TRUE(first.has_value() && second.has_value());
+    EXPECT_EQ(first->body(), second->body()) << "a connection stays on its context";
+    answered_by.push_back(first->body());
+  }
+  server.stop_accepting();
+  work.clear();
+  acceptor_work.reset();
+  acceptor_context.stop();
+  for (auto& c : contexts) c->stop();
+  for (auto& t : threads) t.join();
+
+  EXPECT_EQ(answered_by[0], session_ids[0]);
+  EXPECT_EQ(answered_by[1], session_ids[1]);
+  EXPECT_EQ(answered_by[2], session_ids[0]);
+  EXPECT_EQ(answered_by[3], session_ids[1]);
+  EXPECT_NE(answered_by[0], acceptor_id);
 }
 
 }  // namespace

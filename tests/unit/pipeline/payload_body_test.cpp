@@ -1,5 +1,7 @@
 // json_payload, parse_endpoint and is_recorded_header.
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 
 #include <gmock/gmock.h>
@@ -148,9 +150,16 @@ TEST(RecordedHeaderTest, DeliveryDescribingHeadersAreRecordedInAnyCase) {
   }
 }
 
-TEST(NewUuidTest, IsARandomVersionFourUuid) {
+TEST(NewUuidTest, IsAVersionSevenUuidStartingWithTheTimeInMilliseconds) {
+  const auto ms_now = [] {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+  };
+  const std::uint64_t before = ms_now();
   const std::string a = new_uuid();
   const std::string b = new_uuid();
+  const std::uint64_t after = ms_now();
   EXPECT_NE(a, b);
   for (const auto& u : {a, b}) {
     ASSERT_EQ(u.size(), 36u) << u;
@@ -161,9 +170,17 @@ TEST(NewUuidTest, IsARandomVersionFourUuid) {
         EXPECT_TRUE((u[i] >= '0' && u[i] <= '9') || (u[i] >= 'a' && u[i] <= 'f')) << u;
       }
     }
-    EXPECT_EQ(u[14], '4') << u;
+    EXPECT_EQ(u[14], '7') << u;
     EXPECT_NE(std::string_view("89ab").find(u[19]), std::string_view::npos) << u;
+    const std::uint64_t ms = std::stoull(u.substr(0, 8) + u.substr(9, 4), nullptr, 16);
+    EXPECT_GE(ms, before) << u;
+    EXPECT_LE(ms, after) << u;
   }
+  // Later ids sort after earlier ones (once the millisecond has changed).
+  const std::uint64_t start = ms_now();
+  while (ms_now() == start) {
+  }
+  EXPECT_LT(a, new_uuid());
 }
 
 }  // namespace

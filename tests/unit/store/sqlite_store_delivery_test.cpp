@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <future>
 #include <map>
 #include <mutex>
@@ -15,6 +16,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "store/migrations.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store_test_util.hpp"
 
@@ -633,6 +635,109 @@ TEST(SqliteStoreBatchTest, ADeliveryThatCannotBeStoredFailsAloneInItsBatch) {
   std::set<std::string> stored;
   for (const auto& row : all_deliveries(store)) stored.insert(row.delivery_id);
   EXPECT_EQ(stored, (std::set<std::string>{"d-0", "d-1", "d-3"}));
+}
+
+}  // namespace
+}  // namespace cb::store
+
+namespace cb::store {
+namespace {
+
+using testing::make_delivery;
+using testing::persist_and_wait;
+using testing::SqliteStoreTest;
+
+/// A store at migration 11 with three deliveries whose bodies and headers are in `deliveries`.
+void create_version_11_store(const std::filesystem::path& file) {
+  auto db = sqlite::Connection::open(file);
+  ASSERT_TRUE(db.has_value());
+  for (const auto& m : embedded_migrations()) {
+    if (m.version > 11) break;
+    ASSERT_TRUE(db->exec(m.sql).has_value()) << m.name;
+    ASSERT_TRUE(db->exec("PRAGMA user_version = " + std::to_string(m.version)).has_value());
+  }
+  ASSERT_TRUE(
+      db->exec("INSERT INTO orgs (id, name, created_at_ms) VALUES (1, 'acme', 1);"
+               "INSERT INTO deliveries (seq, delivery_id, org_id, endpoint, provider, event_key, "
+               "external_id, headers_json, body, received_at_ms, status, reason, attempts, "
+               "updated_at_ms) VALUES "
+               "(1, 'd-done', 1, 'trigger-scm-push-request', 'bitbucket_server', "
+               "'repo:refs_changed', 'x-1', '[[\"X-Request-Id\",\"x-1\"]]', X'7B7D00FF', 10, "
+               "'ignored', 'no job', 1, 11),"
+               "(2, 'd-processing', 1, 'trigger-scm-push-request', 'bitbucket_server', "
+               "'repo:refs_changed', 'x-2', '[[\"X-Event-Key\",\"repo:refs_changed\"]]', "
+               "'{\"a\":2}', 20, 'processing', '', 1, 21),"
+               "(3, 'd-queued', 1, 'sync-alm-commits', 'bitbucket_server', 'repo:refs_changed', "
+               "'x-3', '[]', '{\"a\":3}', 30, 'queued', '', 0, 30);")
+          .has_value());
+}
+
+TEST(SqliteStoreUpgradeTest, DeliveriesStoredBeforeMigration12KeepTheirBodiesHeadersAndQueue) {
+  testing::TempDir dir;
+  const auto file = dir.path() / "old.db";
+  create_version_11_store(file);
+  auto opened = sqlite::SqliteStore::open(file);
+  ASSERT_TRUE(opened.has_value()) << opened.error().detail;
+  auto& store = **opened;
+
+  auto done = store.get_delivery("d-done");
+  ASSERT_TRUE(done && *done);
+  EXPECT_EQ((*done)->body, std::string("{}\0\xff", 4));  // byte for byte, NUL included
+  ASSERT_EQ((*done)->headers.size(), 1u);
+  EXPECT_EQ((*done)->headers[0].name, "X-Request-Id");
+  EXPECT_EQ((*done)->headers[0].value, "x-1");
+  EXPECT_EQ((*done)->status, "ignored");
+  EXPECT_EQ((*done)->reason, "no job");
+
+  // The open deliveries are still found: counted, recovered, claimed in order with their bodies.
+  auto pending = store.pending_deliveries();
+  ASSERT_TRUE(pending.has_value());
+  EXPECT_EQ(*pending, 2);
+  auto requeued = store.recover_after_restart(100);
+  ASSERT_TRUE(requeued.has_value());
+  EXPECT_EQ(*requeued, 1);
+  auto claimed = store.settle_and_claim({}, 100, 10);
+  ASSERT_TRUE(claimed.has_value()) << claimed.error().detail;
+  ASSERT_EQ(claimed->size(), 2u);
+  EXPECT_EQ((*claimed)[0].delivery_id, "d-processing");
+  EXPECT_EQ((*claimed)[0].body, "{\"a\":2}");
+  ASSERT_EQ((*claimed)[0].headers.size(), 1u);
+  EXPECT_EQ((*claimed)[0].headers[0].value, "repo:refs_changed");
+  EXPECT_EQ((*claimed)[1].delivery_id, "d-queued");
+  EXPECT_EQ((*claimed)[1].body, "{\"a\":3}");
+  EXPECT_EQ((*claimed)[1].endpoint, "sync-alm-commits");
+
+  // A new delivery after the upgrade gets the next seq and its payload row; duplicates of an
+  // old external id are still recognised.
+  auto fresh = persist_and_wait(store, make_delivery(1, "d-new", "x-4"));
+  ASSERT_TRUE(fresh.has_value());
+  EXPECT_FALSE(fresh->duplicate);
+  auto dup = persist_and_wait(store, make_delivery(1, "d-dup", "x-1"));
+  ASSERT_TRUE(dup.has_value());
+  EXPECT_TRUE(dup->duplicate);
+  EXPECT_EQ(dup->delivery_id, "d-done");
+  auto got = store.get_delivery("d-new");
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ((*got)->seq, 4);
+  EXPECT_EQ((*got)->body, make_delivery(1, "d-new", "x-4").body);
+}
+
+TEST_F(SqliteStoreTest, ClaimsAndOutcomesLeaveTheBodyWhereItWasWritten) {
+  auto d = make_delivery(org_.id, "d-body", "ext-body");
+  d.body = std::string(6000, 'b');  // over one page: the body has overflow pages
+  ASSERT_TRUE(persist_and_wait(*store_, d).has_value());
+  auto claimed = store_->settle_and_claim({}, 2000, 1);
+  ASSERT_TRUE(claimed.has_value());
+  ASSERT_EQ(claimed->size(), 1u);
+  EXPECT_EQ(claimed->front().body, d.body);
+  const std::vector<DeliveryOutcome> outcome{
+      DeliveryOutcome{"d-body", "ignored", "nothing to do", 2001, 0, false}};
+  ASSERT_TRUE(store_->settle_and_claim(outcome, 2001, 0).has_value());
+  auto got = store_->get_delivery("d-body");
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ((*got)->status, "ignored");
+  EXPECT_EQ((*got)->body, d.body);
+  EXPECT_EQ((*got)->attempts, 1);
 }
 
 }  // namespace
