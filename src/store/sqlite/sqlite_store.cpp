@@ -120,6 +120,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
   CB_TRY(writer.exec("PRAGMA cache_size = -16384"));
   CB_TRY_ASSIGN(epoch, Connection::open(file));
   CB_TRY_ASSIGN(checkpoint, Connection::open(file));
+  CB_TRY_ASSIGN(payloads, Connection::open(file));
   auto token_changes = SharedCounter::open(std::filesystem::path(file.string() + "-epoch"));
   if (!token_changes) {
     spdlog::debug(
@@ -127,18 +128,19 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
         "database on every lookup",
         file.string());
   }
-  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(main), std::move(writer),
-                                                      std::move(epoch), std::move(checkpoint),
-                                                      std::move(token_changes), options));
+  return std::unique_ptr<SqliteStore>(
+      new SqliteStore(std::move(main), std::move(writer), std::move(epoch), std::move(checkpoint),
+                      std::move(payloads), std::move(token_changes), options));
 }
 
 SqliteStore::SqliteStore(Connection main, Connection writer, Connection epoch,
-                         Connection checkpoint, std::unique_ptr<SharedCounter> token_changes,
-                         WriterOptions options)
+                         Connection checkpoint, Connection payloads,
+                         std::unique_ptr<SharedCounter> token_changes, WriterOptions options)
     : options_(options),
       main_(std::move(main)),
       writer_conn_(std::move(writer)),
       token_changes_(std::move(token_changes)),
+      payload_conn_(std::move(payloads)),
       epoch_conn_(std::move(epoch)),
       checkpoint_conn_(std::move(checkpoint)) {
   // These hooks replace SQLite's automatic checkpoints of the two writing connections.
@@ -233,6 +235,7 @@ void SqliteStore::close() {
 
 void SqliteStore::persist_delivery(NewDelivery delivery,
                                    std::function<void(Result<PersistOutcome>)> done) {
+  std::string headers_json = headers_to_json(delivery.headers);  // here, not on the writer
   std::optional<Error> refused;
   {
     std::lock_guard lock(queue_mutex_);
@@ -241,7 +244,7 @@ void SqliteStore::persist_delivery(NewDelivery delivery,
     } else if (queue_.size() >= options_.max_queue) {
       refused = make_error(ErrorCode::queue_full, "the write queue is full; retry shortly");
     } else {
-      queue_.push_back(Pending{std::move(delivery), std::move(done)});
+      queue_.push_back(Pending{std::move(delivery), std::move(headers_json), std::move(done)});
     }
   }
   if (refused) {
@@ -284,7 +287,37 @@ Result<std::vector<DeliveryRecord>> SqliteStore::settle_and_claim(
     settles_.push_back(&settle);
   }
   queue_cv_.notify_one();
-  return result.get();
+  auto claimed = result.get();
+  if (!claimed || claimed->empty()) return claimed;
+  if (auto loaded = load_payloads(*claimed); !loaded) {
+    // Give the claims back rather than leave them `processing` until the next restart.
+    std::vector<DeliveryOutcome> releases;
+    for (const auto& d : *claimed) {
+      releases.push_back(DeliveryOutcome{d.delivery_id, "", "", now, 0, true});
+    }
+    (void)settle_and_claim(releases, now, 0);
+    return std::unexpected(loaded.error());
+  }
+  return claimed;
+}
+
+Result<void> SqliteStore::load_payloads(std::vector<DeliveryRecord>& deliveries) {
+  std::lock_guard lock(payload_mutex_);
+  CB_TRY_ASSIGN(
+      s, payload_conn_.prepare("SELECT headers_json, body FROM delivery_payloads WHERE seq = ?"));
+  for (auto& d : deliveries) {
+    s.reset();
+    s.bind(1, d.seq);
+    CB_TRY_ASSIGN(row, s.step());
+    if (!row) {
+      return fail(ErrorCode::internal, "claimed delivery has no payload row",
+                  "delivery " + d.delivery_id + " (seq " + std::to_string(d.seq) + ")");
+    }
+    d.headers = headers_from_json(s.text(0));
+    d.body = s.blob(1);
+  }
+  s.reset();  // ends the read transaction
+  return {};
 }
 
 Result<std::vector<DeliveryRecord>> SqliteStore::settle_on_writer(const Settle& settle) {
@@ -319,7 +352,7 @@ Result<std::vector<DeliveryRecord>> SqliteStore::settle_on_writer(const Settle& 
     // 0012): it reads the open deliveries in seq order instead of the whole table.
     CB_TRY_ASSIGN(s,
                   writer_conn_.prepare("SELECT " + std::string(kDeliveryColumns) +
-                                       ", p.headers_json, p.body FROM deliveries d JOIN orgs "
+                                       ", length(p.body) FROM deliveries d JOIN orgs "
                                        "o ON o.id = d.org_id JOIN delivery_payloads p ON "
                                        "p.seq = d.seq WHERE d.status IN ('queued', 'processing') "
                                        "AND d.status = 'queued' AND d.next_attempt_ms <= ? "
@@ -329,11 +362,8 @@ Result<std::vector<DeliveryRecord>> SqliteStore::settle_on_writer(const Settle& 
     while (body_bytes < kClaimBodyBytes) {
       CB_TRY_ASSIGN(row, s.step());
       if (!row) break;
-      DeliveryRecord d = read_delivery(s);
-      d.headers = headers_from_json(s.text(13));
-      d.body = s.blob(14);
-      body_bytes += d.body.size();
-      claimed.push_back(std::move(d));
+      body_bytes += static_cast<std::size_t>(s.int64(13));  // the length only: no blob read
+      claimed.push_back(read_delivery(s));
     }
   }  // the scan ends before its rows change
   CB_TRY_ASSIGN(u, writer_conn_.prepare("UPDATE deliveries SET status = 'processing', attempts = "
@@ -381,7 +411,8 @@ void SqliteStore::commit_batch(std::deque<Pending>& batch, std::vector<Settle*>&
                                 "AND endpoint = ? AND external_id = ?"));
     // One savepoint per delivery: a delivery that cannot be stored fails alone instead of
     // rolling back the whole batch.
-    auto store_one = [&](const NewDelivery& d) -> Result<PersistOutcome> {
+    auto store_one = [&](const NewDelivery& d,
+                         const std::string& headers_json) -> Result<PersistOutcome> {
       insert.reset();
       insert.bind(1, d.delivery_id)
           .bind(2, d.org_id)
@@ -397,7 +428,7 @@ void SqliteStore::commit_batch(std::deque<Pending>& batch, std::vector<Settle*>&
       if (writer_conn_.changes() == 1) {
         insert_payload.reset();
         insert_payload.bind(1, writer_conn_.last_insert_rowid())
-            .bind(2, headers_to_json(d.headers))
+            .bind(2, headers_json)
             .bind_blob(3, d.body);
         CB_TRY(insert_payload.run());
         return PersistOutcome{d.delivery_id, false, d.status};
@@ -412,7 +443,7 @@ void SqliteStore::commit_batch(std::deque<Pending>& batch, std::vector<Settle*>&
     };
     for (auto& p : batch) {
       if (!isolated) {
-        auto one = store_one(p.delivery);
+        auto one = store_one(p.delivery, p.headers_json);
         if (!one) {
           item_failed = true;
           return std::unexpected(one.error());
@@ -421,7 +452,7 @@ void SqliteStore::commit_batch(std::deque<Pending>& batch, std::vector<Settle*>&
         continue;
       }
       CB_TRY(writer_conn_.exec("SAVEPOINT delivery"));
-      auto one = store_one(p.delivery);
+      auto one = store_one(p.delivery, p.headers_json);
       if (!one) {
         CB_TRY(writer_conn_.exec("ROLLBACK TO delivery"));
         spdlog::error("delivery {} not stored: {}", p.delivery.delivery_id, one.error().detail);
