@@ -26,6 +26,7 @@
 #include "auth/token_format.hpp"
 #include "auth/webhook_auth.hpp"
 #include "core/raw_delivery.hpp"
+#include "pipeline/payload_body.hpp"
 #include "providers/provider.hpp"
 #include "smartcommit/pattern_set.hpp"
 #include "smartcommit/smart_commit.hpp"
@@ -205,6 +206,20 @@ void BM_ParseBitbucketDc_1M(benchmark::State& state) {
   run_parse(state, body);
 }
 BENCHMARK(BM_ParseBitbucketDc_1M)->Unit(benchmark::kMillisecond);
+
+/// What ingest checks of the body before answering: one JSON object, syntax only (the full
+/// parse above runs once, in the worker).
+void BM_IngestJsonSyntaxCheck_4K(benchmark::State& state) {
+  const std::string& body = payload_4k();
+  for (auto _ : state) {
+    auto checked = cb::pipeline::check_json_object(body);
+    if (!checked) state.SkipWithError("the 4 KB payload did not pass the check");
+    benchmark::DoNotOptimize(checked);
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(body.size()));
+}
+BENCHMARK(BM_IngestJsonSyntaxCheck_4K);
 
 // ---- smart-commit key extraction --------------------------------------------------------------
 

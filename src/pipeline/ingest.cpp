@@ -116,23 +116,12 @@ Result<IngestPlan> Ingest::prepare(IngestRequest request) const {
   std::string decoded;
   auto text = json_text(raw.header("Content-Type"), raw.body, decoded);
   if (!text) return std::unexpected(text.error());
-  if (provider != nullptr) {
-    // Refuse a payload the provider cannot read now, while the sender can still see the error,
-    // instead of accepting it and failing later. The body is parsed once, by the provider
-    // (which refuses text that is not a JSON object with malformed_payload).
-    if (text->data() == raw.body.data()) {
-      if (auto event = provider->parse(raw); !event) return std::unexpected(event.error());
-    } else {
-      RawDelivery parsed_view;
-      parsed_view.org = raw.org;
-      parsed_view.headers = raw.headers;
-      parsed_view.body = std::move(decoded);
-      parsed_view.received_at_ms = raw.received_at_ms;
-      if (auto event = provider->parse(parsed_view); !event) return std::unexpected(event.error());
-    }
-  } else if (auto json = json_payload(raw.header("Content-Type"), raw.body); !json) {
-    return std::unexpected(json.error());  // no provider to read it: a JSON object at least
-  }
+  // Refused here: what is not one JSON object (400), while the sender can still see why. A JSON
+  // object the provider cannot read (a field missing or of another type, say from a newer
+  // Bitbucket) is accepted and stored; the worker's parse then marks it failed with the
+  // parser's reason, and it can be processed again once commitbridge reads it. The body is
+  // parsed once, by the worker: here only its syntax is checked, without building it.
+  if (auto checked = check_json_object(*text); !checked) return std::unexpected(checked.error());
 
   store::NewDelivery d;
   d.delivery_id = new_uuid();

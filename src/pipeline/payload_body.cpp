@@ -1,7 +1,10 @@
 #include "pipeline/payload_body.hpp"
 
-#include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/error.hpp>
+#include <boost/json/parse_options.hpp>
 #include <boost/url/parse_query.hpp>
+#include <cstdint>
 
 namespace cb::pipeline {
 namespace {
@@ -18,21 +21,63 @@ std::string media_type(std::string_view content_type) {
   return out;
 }
 
-Result<std::string> check_json_object(std::string text) {
-  boost::system::error_code ec;
-  auto value = boost::json::parse(text, ec);
+/// A handler for Boost.JSON's push parser that keeps nothing: the parser checks the syntax and
+/// the nesting depth; the handler notes whether the document is an object.
+struct SyntaxCheck {
+  static constexpr std::size_t max_array_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_object_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
+  using ec_t = boost::json::error_code;
+  using sv = boost::json::string_view;
+
+  bool started = false;
+  bool object = false;
+
+  bool value() {
+    started = true;
+    return true;
+  }
+  bool on_document_begin(ec_t&) { return true; }
+  bool on_document_end(ec_t&) { return true; }
+  bool on_array_begin(ec_t&) { return value(); }
+  bool on_array_end(std::size_t, ec_t&) { return true; }
+  bool on_object_begin(ec_t&) {
+    if (!started) object = true;
+    return value();
+  }
+  bool on_object_end(std::size_t, ec_t&) { return true; }
+  bool on_string_part(sv, std::size_t, ec_t&) { return value(); }
+  bool on_string(sv, std::size_t, ec_t&) { return value(); }
+  bool on_key_part(sv, std::size_t, ec_t&) { return true; }
+  bool on_key(sv, std::size_t, ec_t&) { return true; }
+  bool on_number_part(sv, ec_t&) { return value(); }
+  bool on_int64(std::int64_t, sv, ec_t&) { return value(); }
+  bool on_uint64(std::uint64_t, sv, ec_t&) { return value(); }
+  bool on_double(double, sv, ec_t&) { return value(); }
+  bool on_bool(bool, ec_t&) { return value(); }
+  bool on_null(ec_t&) { return value(); }
+  bool on_comment_part(sv, ec_t&) { return true; }
+  bool on_comment(sv, ec_t&) { return true; }
+};
+
+}  // namespace
+
+Result<void> check_json_object(std::string_view text) {
+  boost::json::basic_parser<SyntaxCheck> parser{boost::json::parse_options{}};
+  boost::json::error_code ec;
+  const std::size_t used = parser.write_some(false, text.data(), text.size(), ec);
+  if (!ec && used < text.size()) ec = boost::json::error::extra_data;
   if (ec) {
     return fail(ErrorCode::malformed_payload, "body is not valid JSON (" + ec.message() +
                                                   ") after " + std::to_string(text.size()) +
                                                   " bytes");
   }
-  if (!value.is_object()) {
+  if (!parser.handler().object) {
     return fail(ErrorCode::malformed_payload, "body is JSON but not an object");
   }
-  return text;
+  return {};
 }
-
-}  // namespace
 
 Result<std::string_view> json_text(std::string_view content_type, std::string_view body,
                                    std::string& decoded) {
@@ -68,7 +113,8 @@ Result<std::string> json_payload(std::string_view content_type, std::string_view
   std::string decoded;
   auto text = json_text(content_type, body, decoded);
   if (!text) return std::unexpected(text.error());
-  return check_json_object(std::string(*text));
+  if (auto checked = check_json_object(*text); !checked) return std::unexpected(checked.error());
+  return std::string(*text);
 }
 
 }  // namespace cb::pipeline

@@ -15,6 +15,12 @@ namespace cb::pipeline {
 [[nodiscard]] Result<std::string> json_payload(std::string_view content_type,
                                                std::string_view body);
 
+/// Checks that `text` is one JSON object (RFC 8259 syntax, at most 32 levels deep, nothing
+/// after it) without building it: Boost.JSON's push parser with a handler that keeps nothing.
+/// Errors: malformed_payload "body is not valid JSON (<reason>) after N bytes" or "body is JSON
+/// but not an object".
+[[nodiscard]] Result<void> check_json_object(std::string_view text);
+
 /// The same choice of text as json_payload() without parsing it, for a caller that parses it
 /// next anyway (the provider's parser checks that it is a JSON object): `body` itself for the
 /// JSON types, else the url-decoded `payload` field, stored in `decoded` which the returned

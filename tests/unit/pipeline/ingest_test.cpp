@@ -202,13 +202,29 @@ TEST_F(IngestTest, SignedBodyThatIsNotJsonIsMalformed) {
   EXPECT_EQ(plan.error().code, ErrorCode::malformed_payload);
 }
 
-TEST_F(IngestTest, SignedJsonThatTheProviderCannotReadIsMalformed) {
+TEST_F(IngestTest, SignedJsonObjectThatTheProviderCannotReadIsStoredForTheWorkerToReport) {
+  // Only the syntax is checked at ingest; the worker's parse reports the missing fields.
   const std::string body = R"({"eventKey":"repo:refs_changed","changes":"not a list"})";
   auto headers = push_headers_;
   headers.push_back(Header{"X-Hub-Signature", hub_signature(token_, body)});
   auto plan = ingest_->prepare(request("Northwind", headers, body));
-  ASSERT_FALSE(plan.has_value());
-  EXPECT_EQ(plan.error().code, ErrorCode::malformed_payload);
+  ASSERT_TRUE(plan.has_value()) << plan.error().message;
+  const auto& d = std::get<store::NewDelivery>(*plan);
+  EXPECT_EQ(d.status, "queued");
+  EXPECT_EQ(d.body, body);
+}
+
+TEST_F(IngestTest, SignedJsonWithTrailingTextOrTooDeepIsMalformed) {
+  for (const std::string& body :
+       {std::string(R"({"eventKey":"repo:refs_changed"} {})"), std::string(R"({"a":1}x)"),
+        std::string(40, '[') + std::string(40, ']'),
+        "{\"a\":" + std::string(40, '[') + std::string(40, ']') + "}"}) {
+    auto headers = push_headers_;
+    headers.push_back(Header{"X-Hub-Signature", hub_signature(token_, body)});
+    auto plan = ingest_->prepare(request("Northwind", headers, body));
+    ASSERT_FALSE(plan.has_value()) << body;
+    EXPECT_EQ(plan.error().code, ErrorCode::malformed_payload) << body;
+  }
 }
 
 TEST_F(IngestTest, UnknownEventKeyIsAcceptedForTheRecord) {

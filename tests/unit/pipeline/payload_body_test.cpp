@@ -3,9 +3,11 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 #include "pipeline/endpoint.hpp"
 #include "pipeline/ingest.hpp"
@@ -101,6 +103,46 @@ TEST(JsonPayloadTest, JsonThatIsNotAnObjectIsMalformed) {
     ASSERT_FALSE(r.has_value()) << body;
     EXPECT_EQ(r.error().code, ErrorCode::malformed_payload) << body;
     EXPECT_EQ(r.error().message, "body is JSON but not an object") << body;
+  }
+}
+
+TEST(CheckJsonObjectTest, AcceptsExactlyTheTextsAFullParseAcceptsAsAnObject) {
+  const std::string deep_ok = "{\"a\":" + std::string(30, '[') + std::string(30, ']') + "}";
+  const std::string too_deep = "{\"a\":" + std::string(40, '[') + std::string(40, ']') + "}";
+  struct Case {
+    std::string text;
+    bool ok;
+  };
+  const std::vector<Case> cases{
+      {R"({})", true},
+      {" \n\t{\"eventKey\": \"repo:refs_changed\", \"n\": [1, -2.5e3, true, null]}\r\n ", true},
+      {R"({"s":"caf\u00e9 \ud83d\ude00"})", true},
+      {"{\"s\":\"caf\xc3\xa9\"}", true},  // UTF-8 as is
+      {deep_ok, true},
+      {too_deep, false},
+      {"{\"s\":\"\xff\"}", false},  // not UTF-8
+      {R"({"a":1}x)", false},
+      {R"({"a":1} {"b":2})", false},
+      {R"({"a":1,})", false},
+      {R"({"a" 1})", false},
+      {R"({/* c */"a":1})", false},
+      {R"({"a":01})", false},
+      {R"({"a":"unterminated)", false},
+      {"", false},
+      {"   ", false},
+      {R"([{"a":1}])", false},
+      {R"("{}")", false},
+      {"1", false},
+  };
+  for (const auto& c : cases) {
+    boost::system::error_code ec;
+    const auto full = boost::json::parse(c.text, ec);
+    EXPECT_EQ(!ec && full.is_object(), c.ok) << "the reference parse disagrees: " << c.text;
+    const auto checked = check_json_object(c.text);
+    EXPECT_EQ(checked.has_value(), c.ok) << c.text;
+    if (!checked) {
+      EXPECT_EQ(checked.error().code, ErrorCode::malformed_payload) << c.text;
+    }
   }
 }
 
