@@ -197,7 +197,8 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
   // The acceptor, signals and the drain timer run on `ioc` (main thread); connections are
   // served by one io_context per I/O thread (server.threads of them), each run by exactly one
   // thread, so that sessions need no strand and the I/O threads share no lock per handler.
-  asio::io_context ioc(1);
+  // Declared before `ioc` so that they are destroyed after it: an accept still pending on `ioc`
+  // at shutdown holds a socket of one of them.
   std::vector<std::unique_ptr<asio::io_context>> session_contexts;
   std::vector<asio::io_context*> session_context_ptrs;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> session_work;
@@ -206,6 +207,7 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
     session_context_ptrs.push_back(session_contexts.back().get());
     session_work.push_back(asio::make_work_guard(*session_contexts.back()));
   }
+  asio::io_context ioc(1);
   http::ServerOptions options;
   options.host = config_.listen_host;
   options.port = config_.listen_port;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <random>
 
+#include "auth/digest.hpp"
 #include "auth/webhook_auth.hpp"
 #include "pipeline/payload_body.hpp"
 #include "providers/provider.hpp"
@@ -40,6 +41,13 @@ std::string new_uuid() {
     out.push_back(kHex[b[i] & 0xf]);
   }
   return out;
+}
+
+std::string stored_external_id(std::string_view id) {
+  if (id.size() <= kMaxStoredExternalId) return std::string(id);
+  // Cutting the id would make different ids equal (and answer a new delivery "duplicate"): the
+  // start of it, for people reading it, then the SHA-256 of all of it, for the comparison.
+  return std::string(id.substr(0, 120)) + "...sha256:" + auth::to_hex(auth::sha256(id));
 }
 
 bool is_recorded_header(std::string_view name) noexcept {
@@ -130,7 +138,7 @@ Result<IngestPlan> Ingest::prepare(IngestRequest request) const {
   d.provider = provider != nullptr ? std::string(provider->id()) : std::string("unknown");
   d.event_key = provider != nullptr ? provider->event_key(raw) : std::string();
   d.external_id = provider != nullptr ? provider->external_id(raw) : std::string();
-  if (d.external_id.size() > 200) d.external_id.resize(200);
+  d.external_id = stored_external_id(d.external_id);
   for (auto& h : raw.headers) {
     if (is_recorded_header(h.name)) d.headers.push_back(std::move(h));
   }

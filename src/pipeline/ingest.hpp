@@ -2,8 +2,10 @@
 // The ingest decision: org → authenticate → content check → the delivery to persist.
 // Runs on an I/O thread; persisting is the caller's asynchronous step.
 
+#include <cstddef>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -69,6 +71,15 @@ class Ingest {
   RateLimiter* limiter_;
   std::function<void(std::int64_t)> on_token_used_;
 };
+
+/// Longest sender delivery id (`X-Request-Id`, `X-GitHub-Delivery`, ...) stored as it is.
+inline constexpr std::size_t kMaxStoredExternalId = 200;
+
+/// The sender's delivery id as stored and compared for duplicates: `id` itself when at most
+/// kMaxStoredExternalId bytes, else its first 120 bytes, "...sha256:" and the SHA-256 of the
+/// whole id in hex (194 bytes): two different ids never become equal, the same id always maps
+/// to the same text.
+[[nodiscard]] std::string stored_external_id(std::string_view id);
 
 /// A UUID version 7 (RFC 9562), lower-case, e.g. "019ad5e2-7c41-7a3b-9f0e-...": the current
 /// Unix time in milliseconds (UTC) in the first 48 bits, then 74 random bits. Used as our

@@ -68,6 +68,12 @@ Result<void> check_json_object(std::string_view text) {
   boost::json::error_code ec;
   const std::size_t used = parser.write_some(false, text.data(), text.size(), ec);
   if (!ec && used < text.size()) ec = boost::json::error::extra_data;
+  if (ec == boost::json::error::too_deep) {
+    return fail(ErrorCode::malformed_payload,
+                "body nests JSON arrays and objects deeper than " +
+                    std::to_string(boost::json::parse_options{}.max_depth) +
+                    " levels (the limit of commitbridge's JSON parser)");
+  }
   if (ec) {
     return fail(ErrorCode::malformed_payload, "body is not valid JSON (" + ec.message() +
                                                   ") after " + std::to_string(text.size()) +

@@ -17,8 +17,8 @@ namespace cb::pipeline {
 
 /// Checks that `text` is one JSON object (RFC 8259 syntax, at most 32 levels deep, nothing
 /// after it) without building it: Boost.JSON's push parser with a handler that keeps nothing.
-/// Errors: malformed_payload "body is not valid JSON (<reason>) after N bytes" or "body is JSON
-/// but not an object".
+/// Errors: malformed_payload "body is not valid JSON (<reason>) after N bytes", "body nests JSON
+/// arrays and objects deeper than 32 levels ..." or "body is JSON but not an object".
 [[nodiscard]] Result<void> check_json_object(std::string_view text);
 
 /// The same choice of text as json_payload() without parsing it, for a caller that parses it

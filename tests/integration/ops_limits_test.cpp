@@ -337,6 +337,20 @@ TEST_F(OpsLimitsTest, MetricsCountDeliveriesRunsAndFailures) {
   EXPECT_GE(sample(text, "commitbridge_http_request_duration_seconds_bucket{le=\"10\"}"), 5);
 }
 
+TEST_F(OpsLimitsTest, LongSenderDeliveryIdsThatDifferOnlyAfter200BytesAreNotDuplicates) {
+  ASSERT_TRUE(start_server());
+  const std::string prefix(256, 'q');
+  const auto a = send_push("acme", token_, push(1), prefix + "A");
+  const auto b = send_push("acme", token_, push(2), prefix + "B");
+  ASSERT_EQ(a.status, 202) << a.describe();
+  ASSERT_EQ(b.status, 202) << b.describe();
+  EXPECT_NE(str(a.json(), "delivery_id"), str(b.json(), "delivery_id"));
+  const auto again = send_push("acme", token_, push(1), prefix + "A");
+  ASSERT_EQ(again.status, 200) << again.describe();
+  EXPECT_EQ(str(again.json(), "status"), "duplicate");
+  EXPECT_EQ(str(again.json(), "delivery_id"), str(a.json(), "delivery_id"));
+}
+
 TEST_F(OpsLimitsTest, ThreadsAreNamedAndTheWorkerGivesWayToTheRequestThreads) {
   ASSERT_TRUE(start_server());
   const auto task_dir = std::filesystem::path("/proc") / std::to_string(server_->pid()) / "task";

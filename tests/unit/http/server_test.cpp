@@ -441,7 +441,8 @@ TEST(ServerSessionContextsTest, ConnectionsAreServedInTurnByTheSessionContextsNo
                res.keep_alive(req.keep_alive());
                co_return res;
              });
-  asio::io_context acceptor_context(1);
+  // The session contexts outlive the acceptor's: its pending accept holds a socket of one of
+  // them until it is destroyed.
   std::vector<std::unique_ptr<asio::io_context>> contexts;
   std::vector<asio::io_context*> pointers;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
@@ -450,6 +451,7 @@ TEST(ServerSessionContextsTest, ConnectionsAreServedInTurnByTheSessionContextsNo
     pointers.push_back(contexts.back().get());
     work.push_back(asio::make_work_guard(*contexts.back()));
   }
+  asio::io_context acceptor_context(1);
   auto acceptor_work = asio::make_work_guard(acceptor_context);
   ServerOptions options;
   options.host = "127.0.0.1";

@@ -255,14 +255,17 @@ TEST_F(IngestTest, UnrecognisedSenderOnTheGenericUrlIsStoredAsIgnored) {
   EXPECT_EQ(d.headers[0].name, "Content-Type");
 }
 
-TEST_F(IngestTest, LongExternalIdIsCutTo200Bytes) {
+TEST_F(IngestTest, LongExternalIdIsShortenedWithItsHashNotCut) {
   auto req = signed_push();
   for (auto& h : req.headers) {
     if (iequals(h.name, "X-Request-Id")) h.value = std::string(500, 'r');
   }
   auto plan = ingest_->prepare(std::move(req));
   ASSERT_TRUE(plan.has_value()) << plan.error().message;
-  EXPECT_EQ(std::get<store::NewDelivery>(*plan).external_id, std::string(200, 'r'));
+  const std::string& stored = std::get<store::NewDelivery>(*plan).external_id;
+  EXPECT_EQ(stored, std::string(120, 'r') +
+                        "...sha256:" + auth::to_hex(auth::sha256(std::string(500, 'r'))));
+  EXPECT_LE(stored.size(), 200u);
 }
 
 // ---- OrgDirectory -------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ namespace cb::pipeline {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr std::string_view kObject = R"({"eventKey":"repo:refs_changed","n":1})";
 
@@ -144,6 +145,31 @@ TEST(CheckJsonObjectTest, AcceptsExactlyTheTextsAFullParseAcceptsAsAnObject) {
       EXPECT_EQ(checked.error().code, ErrorCode::malformed_payload) << c.text;
     }
   }
+}
+
+TEST(CheckJsonObjectTest, TooDeepSaysSoInsteadOfInvalid) {
+  const std::string deep = "{\"a\":" + std::string(40, '[') + std::string(40, ']') + "}";
+  const auto r = check_json_object(deep);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::malformed_payload);
+  EXPECT_THAT(r.error().message, HasSubstr("deeper than 32 levels"));
+  EXPECT_THAT(r.error().message, Not(HasSubstr("not valid JSON")));
+}
+
+TEST(StoredExternalIdTest, LongIdsKeepTheirDifferencesAndShortOnesStayAsTheyAre) {
+  EXPECT_EQ(stored_external_id("5f1c2c8e-0b6b-4a8e-9c4f-1d2e3f4a5b6c"),
+            "5f1c2c8e-0b6b-4a8e-9c4f-1d2e3f4a5b6c");
+  const std::string at_limit(kMaxStoredExternalId, 'q');
+  EXPECT_EQ(stored_external_id(at_limit), at_limit);
+  const std::string prefix(256, 'q');
+  const std::string a = stored_external_id(prefix + "A");
+  const std::string b = stored_external_id(prefix + "B");
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a, stored_external_id(prefix + "A"));
+  EXPECT_LE(a.size(), kMaxStoredExternalId);
+  EXPECT_EQ(a.substr(0, 120), prefix.substr(0, 120));
+  EXPECT_THAT(a, HasSubstr("...sha256:"));
+  EXPECT_NE(stored_external_id(std::string(4000, 'z')), stored_external_id(std::string(7000, 'z')));
 }
 
 TEST(JsonPayloadTest, EmptyBodyIsMalformed) {
