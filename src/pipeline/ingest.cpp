@@ -122,14 +122,14 @@ Result<IngestPlan> Ingest::prepare(IngestRequest request) const {
   if (ping) return IngestPlan{PingAnswer{true}};
 
   std::string decoded;
-  auto text = json_text(raw.header("Content-Type"), raw.body, decoded);
-  if (!text) return std::unexpected(text.error());
-  // Refused here: what is not one JSON object (400), while the sender can still see why. A JSON
-  // object the provider cannot read (a field missing or of another type, say from a newer
-  // Bitbucket) is accepted and stored; the worker's parse then marks it failed with the
-  // parser's reason, and it can be processed again once commitbridge reads it. The body is
-  // parsed once, by the worker: here only its syntax is checked, without building it.
-  if (auto checked = check_json_object(*text); !checked) return std::unexpected(checked.error());
+  // Refused here: a body that is not JSON or form-encoded `payload=` (415), or not one JSON
+  // object (400), while the sender can still see why. A JSON object the provider cannot read (a
+  // field missing or of another type, say from a newer Bitbucket) is accepted and stored; the
+  // worker's parse then marks it failed with the parser's reason. The body is parsed once, by
+  // the worker: here only its syntax is checked, without building it.
+  if (auto text = json_object_text(raw.header("Content-Type"), raw.body, decoded); !text) {
+    return std::unexpected(text.error());
+  }
 
   store::NewDelivery d;
   d.delivery_id = new_uuid();

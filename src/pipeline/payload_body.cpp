@@ -115,12 +115,12 @@ Result<std::string_view> json_text(std::string_view content_type, std::string_vi
                   "' is not supported; send application/json or form-encoded payload=");
 }
 
-Result<std::string> json_payload(std::string_view content_type, std::string_view body) {
-  std::string decoded;
+Result<std::string_view> json_object_text(std::string_view content_type, std::string_view body,
+                                          std::string& decoded) {
   auto text = json_text(content_type, body, decoded);
   if (!text) return std::unexpected(text.error());
   if (auto checked = check_json_object(*text); !checked) return std::unexpected(checked.error());
-  return std::string(*text);
+  return text;
 }
 
 }  // namespace cb::pipeline

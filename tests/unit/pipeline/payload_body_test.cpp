@@ -1,4 +1,4 @@
-// json_payload, parse_endpoint and is_recorded_header.
+// json_object_text (json_text + check_json_object), parse_endpoint and is_recorded_header.
 
 #include <chrono>
 #include <cstdint>
@@ -20,6 +20,14 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 constexpr std::string_view kObject = R"({"eventKey":"repo:refs_changed","n":1})";
+
+/// json_object_text() with the text copied out of the view (which may point into `decoded`).
+Result<std::string> json_payload(std::string_view content_type, std::string_view body) {
+  std::string decoded;
+  auto text = json_object_text(content_type, body, decoded);
+  if (!text) return std::unexpected(text.error());
+  return std::string(*text);
+}
 
 TEST(JsonPayloadTest, ApplicationJsonIsReturnedAsIs) {
   auto r = json_payload("application/json", kObject);

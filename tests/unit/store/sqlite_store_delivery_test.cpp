@@ -16,7 +16,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "store/migrations.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store_test_util.hpp"
 
@@ -651,11 +650,7 @@ using testing::SqliteStoreTest;
 void create_version_11_store(const std::filesystem::path& file) {
   auto db = sqlite::Connection::open(file);
   ASSERT_TRUE(db.has_value());
-  for (const auto& m : embedded_migrations()) {
-    if (m.version > 11) break;
-    ASSERT_TRUE(db->exec(m.sql).has_value()) << m.name;
-    ASSERT_TRUE(db->exec("PRAGMA user_version = " + std::to_string(m.version)).has_value());
-  }
+  ASSERT_NO_FATAL_FAILURE(testing::migrate_up_to(*db, 11));
   ASSERT_TRUE(
       db->exec("INSERT INTO orgs (id, name, created_at_ms) VALUES (1, 'acme', 1);"
                "INSERT INTO deliveries (seq, delivery_id, org_id, endpoint, provider, event_key, "
@@ -675,7 +670,7 @@ void create_version_11_store(const std::filesystem::path& file) {
 TEST(SqliteStoreUpgradeTest, DeliveriesStoredBeforeMigration12KeepTheirBodiesHeadersAndQueue) {
   testing::TempDir dir;
   const auto file = dir.path() / "old.db";
-  create_version_11_store(file);
+  ASSERT_NO_FATAL_FAILURE(create_version_11_store(file));
   auto opened = sqlite::SqliteStore::open(file);
   ASSERT_TRUE(opened.has_value()) << opened.error().detail;
   auto& store = **opened;

@@ -8,7 +8,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "store/migrations.hpp"
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store_test_util.hpp"
@@ -202,11 +201,7 @@ TEST(SqliteStoreUpgradeTest, RunsStoredBeforeMigration6KeepTheirDataAndUniquenes
   {
     auto db = sqlite::Connection::open(file);
     ASSERT_TRUE(db.has_value());
-    for (const auto& m : embedded_migrations()) {
-      if (m.version > 4) break;
-      ASSERT_TRUE(db->exec(m.sql).has_value()) << m.name;
-      ASSERT_TRUE(db->exec("PRAGMA user_version = " + std::to_string(m.version)).has_value());
-    }
+    ASSERT_NO_FATAL_FAILURE(testing::migrate_up_to(*db, 4));
     ASSERT_TRUE(db->exec("INSERT INTO orgs (id, name, created_at_ms) VALUES (1, 'acme', 1);"
                          "INSERT INTO repositories (id, org_id, provider, project_key, slug, "
                          "clone_url, created_at_ms) VALUES (1, 1, 'bitbucket_server', 'NWA', "

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <future>
 #include <memory>
@@ -13,12 +14,24 @@
 
 #include <gtest/gtest.h>
 
+#include "store/migrations.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace cb::store::testing {
 
 /// Generous bound for anything a test waits for; never a sleep, only a deadline.
 inline constexpr auto kWaitLimit = std::chrono::seconds(30);
+
+/// Applies the embedded migrations up to `version` (inclusive) to `db` and sets user_version,
+/// as an older commitbridge left its database: for upgrade tests. Call it inside
+/// ASSERT_NO_FATAL_FAILURE.
+inline void migrate_up_to(sqlite::Connection& db, std::int64_t version) {
+  for (const auto& m : embedded_migrations()) {
+    if (m.version > version) break;
+    ASSERT_TRUE(db.exec(m.sql).has_value()) << m.name;
+    ASSERT_TRUE(db.exec("PRAGMA user_version = " + std::to_string(m.version)).has_value());
+  }
+}
 
 /// A fresh directory under the system temp directory, removed on destruction.
 class TempDir {
