@@ -136,11 +136,11 @@ class HttpClient {
 
 /// HttpClient over libcurl: one easy handle per request (no shared connection cache, so
 /// nothing is shared between threads), CURLOPT_NOSIGNAL, http/https only, system CA store.
-/// Constructing the first instance initialises libcurl globally (once per process). Like every
-/// libcurl program it honours the http_proxy, https_proxy and no_proxy environment variables.
+/// The first send of the process initialises libcurl globally (once, whichever thread sends
+/// first; constructing a client does not). Like every libcurl program it honours the
+/// http_proxy, https_proxy and no_proxy environment variables.
 class CurlHttpClient final : public HttpClient {
  public:
-  CurlHttpClient();
   [[nodiscard]] Result<HttpResponse> send(const HttpRequest& request) override;
 };
 

@@ -239,6 +239,32 @@ TEST(HttpClientTest, ConcurrentRequestsFromSeveralThreads) {
   EXPECT_EQ(stub.request_count(), 30u);
 }
 
+// Each test runs in its own process (gtest_discover_tests), so these are the process's first
+// sends: libcurl is initialised by whichever of the threads, released together, sends first.
+TEST(HttpClientTest, FirstSendsFromThreadsReleasedTogetherAllSucceed) {
+  cbtest::HttpStub stub;
+  stub.set_handler([](const cbtest::StubRequest& r) {
+    return cbtest::StubResponse{.status = 200, .body = r.path()};
+  });
+  constexpr int kThreads = 8;
+  std::atomic<int> waiting{kThreads};
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      CurlHttpClient client;  // one client per thread: none has sent before
+      waiting.fetch_sub(1);
+      while (waiting.load() > 0) std::this_thread::yield();
+      const std::string path = "/first/" + std::to_string(t);
+      auto res = client.send({.url = stub.url(path)});
+      if (res && res->status == 200 && res->body == path) ok.fetch_add(1);
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), kThreads);
+  EXPECT_EQ(stub.request_count(), static_cast<std::size_t>(kThreads));
+}
+
 TEST(HttpResponseTest, RetryAfterAcceptsSecondsAndHttpDates) {
   HttpResponse res;
   EXPECT_EQ(res.retry_after(0), std::nullopt);
