@@ -34,7 +34,7 @@ struct Config {
   std::size_t write_queue_max = 10'000;
   // [limits]
   std::int64_t org_requests_per_second = 200;  ///< per-org token bucket rate; 0 = no limit
-  std::int64_t org_burst = 400;                ///< per-org bucket capacity
+  std::int64_t org_burst = 2000;               ///< per-org bucket capacity
   // [security]
   std::filesystem::path key_file;  ///< default <data_dir>/secret.key
   std::string key;                 ///< 32-byte key as hex or base64 (usually from the environment)

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
@@ -20,6 +21,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "harness.hpp"
@@ -294,6 +296,53 @@ TEST_F(OpsLimitsTest, OrgOverItsRateLimitGets429WithRetryAfter) {
   EXPECT_EQ(other.status, 202) << other.describe();
   EXPECT_EQ(deliveries("acme").size(), 3u);
   EXPECT_EQ(sample(metrics_text(), "commitbridge_webhook_refused_total{code=\"rate_limited\"}"), 1);
+}
+
+TEST_F(OpsLimitsTest, TwoThousandDeliveriesOfOneOrgAtOnceAreAllAcceptedWithTheDefaultLimits) {
+  // A thousand pushes at once, each sent to both of a repository's webhook URLs, must all be
+  // stored: Bitbucket DC does not retry a refused call and opens its circuit breaker after five
+  // failures in a row. The branch matches no job, so nothing runs while the test sends.
+  ASSERT_TRUE(start_server());
+  constexpr int kDeliveries = 2000;
+  constexpr int kThreads = 32;
+  std::vector<std::string> bodies;
+  for (int i = 0; i < kDeliveries; ++i) {
+    bodies.push_back(bitbucket_push_body(
+        "ORB", "orbit-tools",
+        {branch_change("feature/load", "UPDATE", fake_hash("load" + std::to_string(i)),
+                       fake_hash("load" + std::to_string(i + 1)))}));
+  }
+  std::atomic<int> accepted{0};
+  std::atomic<int> waiting{kThreads};
+  std::vector<std::string> refusals(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      waiting.fetch_sub(1);
+      while (waiting.load() > 0) std::this_thread::yield();  // all threads start together
+      for (int i = t; i < kDeliveries; i += kThreads) {
+        const auto r = send_push("acme", token_, bodies[static_cast<std::size_t>(i)]);
+        if (r.status == 202) {
+          accepted.fetch_add(1);
+        } else if (refusals[static_cast<std::size_t>(t)].empty()) {
+          refusals[static_cast<std::size_t>(t)] = r.describe();
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::string first_refusal;
+  for (const auto& r : refusals) {
+    if (first_refusal.empty()) first_refusal = r;
+  }
+  EXPECT_EQ(accepted.load(), kDeliveries) << first_refusal;
+  const std::string text = metrics_text();
+  EXPECT_EQ(sample(text,
+                   "commitbridge_deliveries_total{org=\"acme\",provider=\"bitbucket_server\","
+                   "status=\"queued\"}"),
+            kDeliveries);
+  EXPECT_LE(sample(text, "commitbridge_webhook_refused_total{code=\"rate_limited\"}"),
+            0);  // absent or 0
 }
 
 TEST_F(OpsLimitsTest, MetricsCountDeliveriesRunsAndFailures) {

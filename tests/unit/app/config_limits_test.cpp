@@ -60,7 +60,7 @@ TEST_F(ConfigLimitsTest, Defaults) {
   EXPECT_EQ(c->body_timeout_ms, 60'000);
   EXPECT_EQ(c->idle_timeout_ms, 60'000);
   EXPECT_EQ(c->org_requests_per_second, 200);
-  EXPECT_EQ(c->org_burst, 400);
+  EXPECT_EQ(c->org_burst, 2000);
   EXPECT_EQ(c->write_queue_max, 10'000u);
 }
 
