@@ -368,7 +368,12 @@ void add_job_commands(CLI::App& root, CommonOptions& common, std::function<int()
     list->add_option("--job", job_ref, "only runs of this job (id or name)");
     list->add_option("--status", status,
                      "only this status (queued, running, succeeded, failed, interrupted, "
-                     "cancelled, superseded)");
+                     "cancelled, superseded)")
+        ->check(
+            CLI::IsMember({std::string(store::kRunQueued), std::string(store::kRunRunning),
+                           std::string(store::kRunSucceeded), std::string(store::kRunFailed),
+                           std::string(store::kRunInterrupted), std::string(store::kRunCancelled),
+                           std::string(store::kRunSuperseded)}));
     list->add_option("--branch", branch, "only this branch (or tag, or pull-request source)");
     list->add_option("--since", since, "created at or after (ISO-8601 UTC or epoch ms)");
     list->add_option("--until", until, "created before (ISO-8601 UTC or epoch ms)");

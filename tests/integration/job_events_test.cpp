@@ -591,6 +591,13 @@ TEST_F(JobEventsTest, CliManagesJobsAndRuns) {
   const auto delivery = json::parse(cli_ok({"deliveries", "get", id, "--json"}));
   EXPECT_EQ(delivery.at("runs").as_array().size(), 2u);
   EXPECT_EQ(cli_json({"runs", "list", "--since", "2999-01-01T00:00:00Z"}).size(), 0u);
+  const auto bogus = cli({"runs", "list", "--status", "bogus"});
+  EXPECT_NE(bogus.exit_code, 0);
+  EXPECT_TRUE(Contains(bogus.err,
+                       "--status: bogus not in {queued,running,succeeded,failed,"
+                       "interrupted,cancelled,superseded}"))
+      << bogus.err;
+  EXPECT_EQ(bogus.out, "");
 }
 
 TEST_F(JobEventsTest, HttpActionCallsTheCiWithTheTemplatesAndRetriesA503) {
