@@ -95,6 +95,25 @@ Result<std::size_t> check_limit(std::size_t limit) {
   return limit;
 }
 
+/// The id a page request continues after (or before): 0 for the first page, else the cursor's.
+Result<std::int64_t> parse_cursor(const std::string& cursor) {
+  if (cursor.empty()) return 0;
+  return parse_id("cursor", cursor);
+}
+
+/// The page of `rows` (read with `limit` + 1 to learn whether more follow): at most `limit`
+/// items, and the cursor of the next page, `key` of the last item, when more follow.
+template <class T, class Key>
+JobPage<T> make_page(std::vector<T> rows, std::size_t limit, Key key) {
+  JobPage<T> out;
+  out.items = std::move(rows);
+  if (out.items.size() > limit) {
+    out.items.resize(limit);
+    out.next_cursor = std::to_string(key(out.items.back()));
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<UnixMillis> parse_time_filter(std::string_view field, std::string_view text) {
@@ -419,21 +438,11 @@ Result<JobPage<store::JobRecord>> JobService::list_jobs(const std::string& org_n
   if (!org) return std::unexpected(org.error());
   auto l = check_limit(limit);
   if (!l) return std::unexpected(l.error());
-  std::int64_t after = 0;
-  if (!cursor.empty()) {
-    auto c = parse_id("cursor", cursor);
-    if (!c) return std::unexpected(c.error());
-    after = *c;
-  }
-  auto rows = store_.list_org_jobs(org->id, store::PageQuery{after, limit + 1});
+  auto after = parse_cursor(cursor);
+  if (!after) return std::unexpected(after.error());
+  auto rows = store_.list_org_jobs(org->id, store::PageQuery{*after, limit + 1});
   if (!rows) return std::unexpected(rows.error());
-  JobPage<store::JobRecord> out;
-  out.items = std::move(*rows);
-  if (out.items.size() > limit) {
-    out.items.resize(limit);
-    out.next_cursor = std::to_string(out.items.back().id);
-  }
-  return out;
+  return make_page(std::move(*rows), limit, [](const store::JobRecord& j) { return j.id; });
 }
 
 Result<JobPage<store::JobRunRecord>> JobService::list_runs(const std::string& org_name,
@@ -448,9 +457,9 @@ Result<JobPage<store::JobRunRecord>> JobService::list_runs(const std::string& or
   q.org_id = org->id;
   q.limit = limit + 1;
   if (!cursor.empty()) {
-    auto c = parse_id("cursor", cursor);
-    if (!c) return std::unexpected(c.error());
-    q.before_id = *c;
+    auto before = parse_cursor(cursor);
+    if (!before) return std::unexpected(before.error());
+    q.before_id = *before;
   }
   if (filter.job) {
     if (all_digits(*filter.job)) {
@@ -477,13 +486,7 @@ Result<JobPage<store::JobRunRecord>> JobService::list_runs(const std::string& or
   q.until = filter.until;
   auto rows = store_.list_runs(q);
   if (!rows) return std::unexpected(rows.error());
-  JobPage<store::JobRunRecord> out;
-  out.items = std::move(*rows);
-  if (out.items.size() > limit) {
-    out.items.resize(limit);
-    out.next_cursor = std::to_string(out.items.back().id);
-  }
-  return out;
+  return make_page(std::move(*rows), limit, [](const store::JobRunRecord& r) { return r.id; });
 }
 
 Result<store::JobRunRecord> JobService::get_run(const std::string& org_name, std::int64_t run_id) {
@@ -549,19 +552,13 @@ Result<JobPage<store::DeliveryRecord>> JobService::list_deliveries(const std::st
   q.org_id = org->id;
   q.limit = limit + 1;
   if (!cursor.empty()) {
-    auto c = parse_id("cursor", cursor);
-    if (!c) return std::unexpected(c.error());
-    q.before_seq = *c;
+    auto before = parse_cursor(cursor);
+    if (!before) return std::unexpected(before.error());
+    q.before_seq = *before;
   }
   auto rows = store_.list_deliveries(q);
   if (!rows) return std::unexpected(rows.error());
-  JobPage<store::DeliveryRecord> out;
-  out.items = std::move(*rows);
-  if (out.items.size() > limit) {
-    out.items.resize(limit);
-    out.next_cursor = std::to_string(out.items.back().seq);
-  }
-  return out;
+  return make_page(std::move(*rows), limit, [](const store::DeliveryRecord& d) { return d.seq; });
 }
 
 Result<DeliveryWithRuns> JobService::get_delivery(const std::string& org_name,
