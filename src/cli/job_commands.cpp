@@ -335,7 +335,8 @@ void add_job_commands(CLI::App& root, CommonOptions& common, std::function<int()
     });
   }
   {
-    auto* remove = job->add_subcommand("remove", "delete a job and its runs");
+    auto* remove = job->add_subcommand(
+        "remove", "delete a job and its queued and finished runs (refused while one is running)");
     add_common_options(*remove, common);
     static std::string org, ref;
     remove->add_option("--org", org, "org name")->required();

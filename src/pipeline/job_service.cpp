@@ -426,7 +426,24 @@ Result<void> JobService::delete_job(const std::string& org_name, const std::stri
                                     const JobActor& actor) {
   auto job = get_job(org_name, ref);
   if (!job) return std::unexpected(job.error());
-  if (auto r = store_.delete_job(job->id); !r) return r;
+  if (auto r = store_.delete_job(job->id); !r) {
+    if (r.error().code != ErrorCode::conflict) return r;
+    store::RunQuery q;
+    q.job_id = job->id;
+    q.status = std::string(store::kRunRunning);
+    q.limit = 20;
+    std::string ids;
+    if (auto running = store_.list_runs(q)) {
+      for (auto it = running->rbegin(); it != running->rend(); ++it) {
+        ids += (ids.empty() ? "" : ", ") + std::to_string(it->id);
+      }
+    }
+    return fail(ErrorCode::conflict,
+                "job '" + job->name + "' has runs in progress" +
+                    (ids.empty() ? std::string() : " (" + ids + ")") +
+                    ": cancel them (commitbridge runs cancel ID, or POST /api/v2/orgs/" + org_name +
+                    "/runs/ID/cancel) or wait for them to end, then remove the job");
+  }
   audit(job->org_id, actor, "job.delete", std::to_string(job->id) + " " + job->name);
   return {};
 }

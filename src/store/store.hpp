@@ -177,7 +177,8 @@ class Store {
   /// (all at once: callers read, change and write back). Errors: not_found, conflict.
   [[nodiscard]] virtual Result<RepositoryRecord> update_repository(const RepositoryRecord& r) = 0;
   /// Deletes the repository with its jobs, their runs and its story-link sightings (the story
-  /// links stay). Returns how many jobs were deleted with it. Errors: not_found.
+  /// links stay). Returns how many jobs were deleted with it. Errors: not_found; conflict,
+  /// naming the runs, while a run of one of its jobs is running.
   [[nodiscard]] virtual Result<std::int64_t> delete_repository(std::int64_t org_id,
                                                                std::int64_t repository_id) = 0;
 
@@ -247,7 +248,9 @@ class Store {
   /// Replaces every field of job `job.id` but org, repository and created_at (updated_at from
   /// the record). Errors: not_found, conflict (name taken in the repository).
   [[nodiscard]] virtual Result<JobRecord> update_job(const JobRecord& job) = 0;
-  /// Deletes a job and its runs. not_found when absent.
+  /// Deletes a job with its runs (queued ones included) and headers, in one transaction.
+  /// not_found when absent; conflict, naming the run ids, while one of its runs is running
+  /// (its command or HTTP call would go on with no run to record it or to cancel it).
   [[nodiscard]] virtual Result<void> delete_job(std::int64_t job_id) = 0;
 
   /// Inserts a queued run (attempt 0) unless one exists for job × delivery × ref; returns the

@@ -410,6 +410,53 @@ TEST_F(JobEventsTest, RestartKillsTheCommandTheCrashedServerLeftRunningBeforeReq
   EXPECT_EQ(log.substr(second_end + 1), "done 2\n") << log;
 }
 
+TEST_F(JobEventsTest, AJobIsNotRemovedWhileItsRunExecutesAndIdsAreNotGivenAgain) {
+  add_fixture_repo((tmp_ / "no-such-repo.git").string());
+  const fs::path marks = tmp_ / "marks";
+  fs::create_directories(marks);
+  const std::vector<std::string> slow{
+      "/bin/sh", "-c",
+      "echo \"$COMMITBRIDGE_RUN_ID\" >> \"$1/started\"; "
+      "while [ -d \"$1\" ] && [ ! -e \"$1/release\" ]; do sleep 0.02; done",
+      "sh", marks.string()};
+  add_job_with("slow", {"--branches", "**", "--events", "pr:opened"}, slow);
+  ASSERT_TRUE(start_server());
+  const auto r = send_fixture("pr_opened");
+  ASSERT_EQ(r.status, 202) << r.describe();
+  ASSERT_TRUE(wait_until([&] { return read_file(marks / "started") == "1\n"; }))
+      << server_->stderr_text();
+  const std::string refusal =
+      "job 'slow' has runs in progress (1): cancel them (commitbridge runs cancel ID, or POST "
+      "/api/v2/orgs/acme/runs/ID/cancel) or wait for them to end, then remove the job";
+
+  const auto by_api = api("DELETE", "/jobs/slow");
+  EXPECT_EQ(by_api.status, 409) << by_api.describe();
+  EXPECT_EQ(by_api.error_code(), "conflict");
+  EXPECT_EQ(by_api.error_message(), refusal);
+  const auto by_cli = cli({"job", "remove", "--org", "acme", "slow"});
+  EXPECT_EQ(by_cli.exit_code, 1);
+  EXPECT_TRUE(Contains(by_cli.err, refusal)) << by_cli.err;
+  EXPECT_EQ(str(api("GET", "/runs/1").json(), "status"), "running");
+  EXPECT_EQ(api("GET", "/jobs/slow").status, 200);
+
+  write_file(marks / "release", "");
+  ASSERT_TRUE(
+      wait_until([&] { return str(api("GET", "/runs/1").json(), "status") == "succeeded"; }));
+  EXPECT_EQ(api("DELETE", "/jobs/slow").status, 204);
+  EXPECT_EQ(api("GET", "/runs/1").status, 404);
+
+  // The removed job and run had the highest ids: the new ones do not take them again (a run's
+  // id names its log file and its workspace).
+  add_job_with("slow", {"--branches", "**", "--events", "pr:opened"}, slow);
+  EXPECT_EQ(api("GET", "/jobs/slow").json().at("id").as_int64(), 2);
+  const auto again = send_fixture("pr_opened");
+  ASSERT_EQ(again.status, 202) << again.describe();
+  ASSERT_TRUE(wait_until([&] { return read_file(marks / "started") == "1\n2\n"; }))
+      << read_file(marks / "started");
+  ASSERT_TRUE(
+      wait_until([&] { return str(api("GET", "/runs/2").json(), "status") == "succeeded"; }));
+}
+
 TEST_F(JobEventsTest, OneRunAtATimeAndANewerPushSupersedesTheWaitingOne) {
   add_fixture_repo((tmp_ / "no-such-repo.git").string());
   const fs::path marks = tmp_ / "marks";

@@ -94,10 +94,26 @@ Result<void> migrate(Connection& db) {
   CB_TRY_ASSIGN(has_row, version_stmt.step());
   const std::int64_t current = has_row ? version_stmt.int64(0) : 0;
   version_stmt.reset();  // an active statement would make DROP TABLE in a migration fail
-  for (const auto& m : embedded_migrations()) {
-    if (m.version <= current) continue;
+  // SQLite's procedure for schema changes: foreign keys are not enforced while a migration
+  // rebuilds a table (dropping a parent table would otherwise delete its children through ON
+  // DELETE CASCADE), and are checked before the migration commits. The pragma has no effect
+  // inside a transaction, so it is set around them.
+  CB_TRY(db.exec("PRAGMA foreign_keys = OFF"));
+  auto apply = [&](const Migration& m) -> Result<void> {
     CB_TRY(db.exec("BEGIN IMMEDIATE"));
     auto applied = db.exec(m.sql);
+    if (applied) {
+      auto check = db.prepare("PRAGMA foreign_key_check");
+      if (!check) {
+        applied = std::unexpected(check.error());
+      } else if (auto row = check->step(); !row) {
+        applied = std::unexpected(row.error());
+      } else if (*row) {
+        applied = fail(ErrorCode::internal, "the store could not be upgraded",
+                       "foreign key violation in table " + check->text(0) + " (rowid " +
+                           std::to_string(check->int64(1)) + ")");
+      }
+    }
     if (applied) applied = db.exec("PRAGMA user_version = " + std::to_string(m.version));
     if (!applied) {
       (void)db.exec("ROLLBACK");
@@ -105,9 +121,16 @@ Result<void> migrate(Connection& db) {
       e.detail = "migration " + std::string(m.name) + ": " + e.detail;
       return std::unexpected(std::move(e));
     }
-    CB_TRY(db.exec("COMMIT"));
+    return db.exec("COMMIT");
+  };
+  Result<void> result;
+  for (const auto& m : embedded_migrations()) {
+    if (m.version <= current) continue;
+    result = apply(m);
+    if (!result) break;
   }
-  return {};
+  CB_TRY(db.exec("PRAGMA foreign_keys = ON"));
+  return result;
 }
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& file,

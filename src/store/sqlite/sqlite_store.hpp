@@ -294,7 +294,10 @@ class SqliteStore final : public Store {
   std::thread checkpointer_;
 };
 
-/// Applies every embedded migration newer than the database's user_version.
+/// Applies every embedded migration newer than the database's user_version, each in its own
+/// transaction, with foreign keys not enforced while they run and checked (PRAGMA
+/// foreign_key_check) before each commits. Errors: the failing statement's error, or internal
+/// for a foreign key violation; the migration that failed is rolled back, earlier ones stay.
 [[nodiscard]] Result<void> migrate(Connection& db);
 
 }  // namespace cb::store::sqlite

@@ -370,11 +370,28 @@ Result<JobRecord> SqliteStore::update_job(const JobRecord& job) {
 
 Result<void> SqliteStore::delete_job(std::int64_t job_id) {
   std::lock_guard lock(main_mutex_);
-  CB_TRY_ASSIGN(s, main_.prepare("DELETE FROM jobs WHERE id = ?"));
-  s.bind(1, job_id);
-  CB_TRY(s.run());
-  if (main_.changes() == 0) return fail(ErrorCode::not_found, "no such job");
-  return {};
+  return transaction<void>(main_, [&]() -> Result<void> {
+    // In the same transaction as the delete: the runner cannot start one in between.
+    CB_TRY_ASSIGN(running, main_.prepare("SELECT id FROM job_runs WHERE job_id = ? AND status IN "
+                                         "('queued', 'running') AND status = 'running' "
+                                         "ORDER BY id"));
+    running.bind(1, job_id);
+    std::string ids;
+    while (true) {
+      CB_TRY_ASSIGN(row, running.step());
+      if (!row) break;
+      ids += (ids.empty() ? "" : ", ") + std::to_string(running.int64(0));
+    }
+    running.reset();
+    if (!ids.empty()) {
+      return fail(ErrorCode::conflict, "the job has runs in progress: " + ids);
+    }
+    CB_TRY_ASSIGN(s, main_.prepare("DELETE FROM jobs WHERE id = ?"));
+    s.bind(1, job_id);
+    CB_TRY(s.run());
+    if (main_.changes() == 0) return fail(ErrorCode::not_found, "no such job");
+    return {};
+  });
 }
 
 Result<std::pair<JobRunRecord, bool>> SqliteStore::create_job_run(const JobRunRecord& run) {

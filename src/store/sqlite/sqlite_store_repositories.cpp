@@ -200,6 +200,27 @@ Result<std::int64_t> SqliteStore::delete_repository(std::int64_t org_id,
                                                     std::int64_t repository_id) {
   std::lock_guard lock(main_mutex_);
   return run_in_transaction<std::int64_t>(main_, [&]() -> Result<std::int64_t> {
+    // In the same transaction as the delete: the runner cannot start a run in between.
+    CB_REPO_TRY_ASSIGN(running,
+                       main_.prepare("SELECT r.id, j.name FROM job_runs r JOIN jobs j ON j.id = "
+                                     "r.job_id WHERE j.repository_id = ? AND r.status IN "
+                                     "('queued', 'running') AND r.status = 'running' ORDER BY "
+                                     "r.id"));
+    running.bind(1, repository_id);
+    std::string runs;
+    while (true) {
+      CB_REPO_TRY_ASSIGN(more, running.step());
+      if (!more) break;
+      runs += (runs.empty() ? "" : ", ") + std::to_string(running.int64(0)) + " (job " +
+              running.text(1) + ")";
+    }
+    running.reset();
+    if (!runs.empty()) {
+      return fail(ErrorCode::conflict,
+                  "the repository's jobs have runs in progress: " + runs +
+                      "; cancel them (commitbridge runs cancel ID) or wait for them to end, "
+                      "then remove the repository");
+    }
     CB_REPO_TRY_ASSIGN(c, main_.prepare("SELECT COUNT(*) FROM jobs WHERE repository_id = ?"));
     c.bind(1, repository_id);
     CB_REPO_TRY_ASSIGN(row, c.step());

@@ -130,6 +130,43 @@ TEST_F(SqliteStoreJobsTest, UpdateReplacesFieldsAndHeadersAndDeleteRemovesRuns) 
   EXPECT_EQ(store_->update_job(missing).error().code, ErrorCode::not_found);
 }
 
+TEST_F(SqliteStoreJobsTest, AJobWithARunningRunIsNotDeletedAndIdsAreNeverGivenTwice) {
+  auto job = store_->create_job(http_job());
+  ASSERT_TRUE(job.has_value());
+  JobRunRecord run;
+  run.job_id = job->id;
+  run.delivery_id = "d-1";
+  run.ref_id = "refs/heads/main";
+  run.branch = "main";
+  run.created_at_ms = 20;
+  auto queued = store_->create_job_run(run);
+  ASSERT_TRUE(queued.has_value());
+  auto claimed = store_->claim_next_run(30, {});
+  ASSERT_TRUE(claimed && *claimed);
+  ASSERT_EQ((*claimed)->id, queued->first.id);
+
+  auto refused = store_->delete_job(job->id);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::conflict);
+  EXPECT_EQ(refused.error().message,
+            "the job has runs in progress: " + std::to_string(queued->first.id));
+  EXPECT_TRUE(store_->get_job(job->id)->has_value());
+  auto kept = store_->get_run(queued->first.id);
+  ASSERT_TRUE(kept && *kept);
+  EXPECT_EQ((*kept)->status, "running");
+
+  ASSERT_TRUE(store_->finish_run(queued->first.id, "succeeded", 0, 40, "ok").has_value());
+  ASSERT_TRUE(store_->delete_job(job->id).has_value());
+  // The deleted job and run had the highest ids: the next ones are still new.
+  auto next_job = store_->create_job(http_job());
+  ASSERT_TRUE(next_job.has_value());
+  EXPECT_GT(next_job->id, job->id);
+  run.job_id = next_job->id;
+  auto next_run = store_->create_job_run(run);
+  ASSERT_TRUE(next_run.has_value());
+  EXPECT_GT(next_run->first.id, queued->first.id);
+}
+
 TEST_F(SqliteStoreJobsTest, OrgJobsArePagedByIdAndRunsFilteredByStatusBranchAndTime) {
   std::vector<std::int64_t> ids;
   for (const char* name : {"a", "b", "c"}) {
@@ -238,6 +275,81 @@ TEST(SqliteStoreUpgradeTest, RunsStoredBeforeMigration6KeepTheirDataAndUniquenes
   ASSERT_TRUE(created.has_value());
   EXPECT_FALSE(created->second);
   EXPECT_EQ(created->first.id, 7);
+}
+
+TEST(SqliteStoreUpgradeTest, JobsRunsAndHeadersKeepTheirRowsAndKeysThroughMigration13) {
+  testing::TempDir dir;
+  const auto file = dir.path() / "v12.db";
+  {
+    auto db = sqlite::Connection::open(file);
+    ASSERT_TRUE(db.has_value());
+    ASSERT_NO_FATAL_FAILURE(testing::migrate_up_to(*db, 12));
+    ASSERT_TRUE(
+        db->exec("INSERT INTO orgs (id, name, created_at_ms) VALUES (1, 'acme', 1);"
+                 "INSERT INTO repositories (id, org_id, provider, project_key, slug, clone_url, "
+                 "created_at_ms) VALUES (1, 1, 'bitbucket_server', 'NWA', 'fp', '/x.git', 1);"
+                 "INSERT INTO jobs (id, org_id, repository_id, name, branches, argv_json, "
+                 "created_at_ms, max_concurrent, action_type, http_json, timeout_ms) VALUES "
+                 "(3, 1, 1, 'build', 'main', '[\"make\"]', 1, 2, 'command', '', 9000), "
+                 "(5, 1, 1, 'notify', 'release/*', '[]', 2, 1, 'http', "
+                 "'{\"url\":\"http://ci.example/x\"}', NULL);"
+                 "INSERT INTO job_http_headers (job_id, position, name, value_sealed) VALUES "
+                 "(5, 0, 'Authorization', x'0102');"
+                 "INSERT INTO job_runs (id, job_id, delivery_id, ref_id, attempt, branch, "
+                 "from_hash, to_hash, status, exit_code, created_at_ms, output_tail, "
+                 "process_group) VALUES (7, 3, 'd-1', 'refs/heads/main', 0, 'main', 'a', 'b', "
+                 "'succeeded', 0, 5, 'ok', NULL), (9, 5, 'd-2', 'refs/heads/release/1', 1, "
+                 "'release/1', 'c', 'd', 'queued', NULL, 6, '', 4242);")
+            .has_value());
+  }
+  auto store = sqlite::SqliteStore::open(file);
+  ASSERT_TRUE(store.has_value()) << store.error().detail;
+  auto build = (*store)->get_job(3);
+  ASSERT_TRUE(build && *build);
+  EXPECT_EQ((*build)->name, "build");
+  EXPECT_EQ((*build)->max_concurrent, 2);
+  ASSERT_TRUE((*build)->timeout_ms.has_value());
+  EXPECT_EQ(*(*build)->timeout_ms, 9000);
+  auto notify = (*store)->get_job(5);
+  ASSERT_TRUE(notify && *notify);
+  ASSERT_TRUE((*notify)->http.has_value());
+  EXPECT_EQ((*notify)->http->url_template, "http://ci.example/x");
+  ASSERT_EQ((*notify)->http->headers.size(), 1u);
+  EXPECT_EQ((*notify)->http->headers[0].name, "Authorization");
+  auto old_run = (*store)->get_run(7);
+  ASSERT_TRUE(old_run && *old_run);
+  EXPECT_EQ((*old_run)->output_tail, "ok");
+  auto queued = (*store)->get_run(9);
+  ASSERT_TRUE(queued && *queued);
+  EXPECT_EQ((*queued)->attempt, 1);
+  EXPECT_EQ((*queued)->status, "queued");
+
+  // The foreign keys still cascade: removing a job removes its runs and headers.
+  ASSERT_TRUE((*store)->delete_job(5).has_value());
+  EXPECT_FALSE((*store)->get_run(9)->has_value());
+  EXPECT_TRUE((*store)->get_run(7)->has_value());
+  // The removed job and run had the highest ids: new ones do not take them.
+  JobRecord again = **build;
+  again.name = "notify-2";
+  auto created = (*store)->create_job(again);
+  ASSERT_TRUE(created.has_value());
+  EXPECT_EQ(created->id, 6);
+  JobRunRecord run;
+  run.job_id = created->id;
+  run.delivery_id = "d-3";
+  run.ref_id = "refs/heads/main";
+  run.branch = "main";
+  auto new_run = (*store)->create_job_run(run);
+  ASSERT_TRUE(new_run.has_value());
+  EXPECT_EQ(new_run->first.id, 10);
+  {
+    auto db = sqlite::Connection::open(file);
+    ASSERT_TRUE(db.has_value());
+    auto headers = db->prepare("SELECT COUNT(*) FROM job_http_headers");
+    ASSERT_TRUE(headers.has_value());
+    ASSERT_TRUE(headers->step().value_or(false));
+    EXPECT_EQ(headers->int64(0), 0);
+  }
 }
 
 }  // namespace

@@ -130,6 +130,7 @@ TEST_F(SqliteStoreRepositoriesTest, UpdateReplacesFieldsAndReportsConflictAndAbs
 TEST_F(SqliteStoreRepositoriesTest, DeleteTakesTheJobsAlongAndCountsThem) {
   auto repo = store_->create_repository(full_repository(org_.id));
   ASSERT_TRUE(repo.has_value());
+  std::int64_t deploy_id = 0;
   for (const std::string name : {"build", "deploy"}) {
     JobRecord j;
     j.org_id = org_.id;
@@ -138,13 +139,35 @@ TEST_F(SqliteStoreRepositoriesTest, DeleteTakesTheJobsAlongAndCountsThem) {
     j.branches = "main";
     j.argv = {"/bin/true"};
     j.created_at_ms = 6'000;
-    ASSERT_TRUE(store_->create_job(j).has_value());
+    auto created = store_->create_job(j);
+    ASSERT_TRUE(created.has_value());
+    deploy_id = created->id;
   }
   auto other = store_->create_org("Southwind", 2'000);
   ASSERT_TRUE(other.has_value());
   auto wrong_org = store_->delete_repository(other->id, repo->id);
   ASSERT_FALSE(wrong_org.has_value());
   EXPECT_EQ(wrong_org.error().code, ErrorCode::not_found);
+
+  // A running run keeps the repository (its command would go on with no run to record it).
+  JobRunRecord run;
+  run.job_id = deploy_id;
+  run.delivery_id = "d-1";
+  run.ref_id = "refs/heads/main";
+  run.branch = "main";
+  auto queued = store_->create_job_run(run);
+  ASSERT_TRUE(queued.has_value());
+  auto claimed = store_->claim_next_run(7'000, {});
+  ASSERT_TRUE(claimed && *claimed);
+  auto busy = store_->delete_repository(org_.id, repo->id);
+  ASSERT_FALSE(busy.has_value());
+  EXPECT_EQ(busy.error().code, ErrorCode::conflict);
+  EXPECT_EQ(busy.error().message,
+            "the repository's jobs have runs in progress: " + std::to_string(queued->first.id) +
+                " (job deploy); cancel them (commitbridge runs cancel ID) or wait for them to "
+                "end, then remove the repository");
+  EXPECT_EQ(store_->list_jobs(repo->id)->size(), 2u);
+  ASSERT_TRUE(store_->finish_run(queued->first.id, "succeeded", 0, 8'000, "").has_value());
 
   auto deleted = store_->delete_repository(org_.id, repo->id);
   ASSERT_TRUE(deleted.has_value()) << deleted.error().detail;
