@@ -83,7 +83,8 @@ Result<std::unique_ptr<Application>> Application::open(const Config& config, boo
     return std::unexpected(std::move(e));
   }
   if (auto r = recover_key_rotation(config, **store); !r) return std::unexpected(r.error());
-  auto box = auth::SecretBox::load_or_create(config.effective_key_file(), config.key);
+  auto box =
+      auth::SecretBox::load_or_create(config.effective_key_file(), config.key, config.key_source);
   if (box) {
     // Record which key sealed the secrets, so that a wrong key file is detected, not guessed.
     auto recorded = (*store)->meta("key_fingerprint");

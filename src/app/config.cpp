@@ -1,6 +1,11 @@
 #include "app/config.hpp"
 
 #include <toml++/toml.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/url/parse.hpp>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 
@@ -46,6 +51,47 @@ Result<void> assign_int(T& field, const std::string& text, std::string_view what
   return {};
 }
 
+/// How a URL value appears in an error: quoted, unless it may hold a password (any '@').
+std::string shown_url(const std::string& v) {
+  return v.find('@') == std::string::npos ? "'" + v + "'" : "the value";
+}
+
+/// server.public_base_url (or its older name `what`): empty (unset), or an absolute http or https
+/// URL with a host and without user info, query or fragment. A trailing '/' is allowed:
+/// Config::effective_public_url() removes it.
+Result<void> assign_public_url(Config& c, const std::string& v, std::string_view what) {
+  if (!v.empty()) {
+    const std::string field(what);
+    auto u = boost::urls::parse_uri(v);  // absolute; parse_absolute_uri refuses a fragment
+    if (!u) {
+      return fail(ErrorCode::invalid_argument,
+                  field + ": " + shown_url(v) + " is not an absolute URL");
+    }
+    if (u->scheme_id() != boost::urls::scheme::http &&
+        u->scheme_id() != boost::urls::scheme::https) {
+      return fail(ErrorCode::invalid_argument,
+                  field + ": " + shown_url(v) + " must be an http:// or https:// URL");
+    }
+    if (!u->has_authority() || u->encoded_host().empty()) {
+      return fail(ErrorCode::invalid_argument, field + ": " + shown_url(v) + " has no host");
+    }
+    if (u->has_userinfo()) {
+      return fail(ErrorCode::invalid_argument,
+                  field + ": must not contain user info (user:password@)");
+    }
+    if (u->has_query()) {
+      return fail(ErrorCode::invalid_argument,
+                  field + ": " + shown_url(v) + " must not have a query ('?')");
+    }
+    if (u->has_fragment()) {
+      return fail(ErrorCode::invalid_argument,
+                  field + ": " + shown_url(v) + " must not have a fragment ('#')");
+    }
+  }
+  c.public_url = v;
+  return {};
+}
+
 std::vector<Setting> settings() {
   using K = Setting::Kind;
   constexpr std::int64_t kMaxMs = 24LL * 3600 * 1000;
@@ -58,16 +104,14 @@ std::vector<Setting> settings() {
          c.listen_port = hp->second;
          return {};
        }},
+      // The older name of server.public_base_url; setting both in one place is refused.
       {"server", "public_url", K::text,
-       [](Config& c, const std::string& v) -> Result<void> {
-         c.public_url = v;
-         return {};
+       [](Config& c, const std::string& v) {
+         return assign_public_url(c, v, "server.public_url");
        }},
-      // The same setting under the name the repository registry documents.
       {"server", "public_base_url", K::text,
-       [](Config& c, const std::string& v) -> Result<void> {
-         c.public_url = v;
-         return {};
+       [](Config& c, const std::string& v) {
+         return assign_public_url(c, v, "server.public_base_url");
        }},
       {"server", "threads", K::integer,
        [](Config& c, const std::string& v) {
@@ -190,12 +234,77 @@ std::vector<Setting> settings() {
   };
 }
 
-std::string env_name(std::string_view section, std::string_view key) {
-  std::string out = "COMMITBRIDGE_";
-  for (char c : section) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  out += '_';
-  for (char c : key) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+/// `text` in upper case (ASCII).
+std::string upper(std::string_view text) {
+  std::string out;
+  for (char c : text) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return out;
+}
+
+/// The environment variable of a setting: COMMITBRIDGE_<SECTION>_<KEY>.
+std::string env_name(std::string_view section, std::string_view key) {
+  return "COMMITBRIDGE_" + upper(section) + "_" + upper(key);
+}
+
+/// Edits (insert, delete, replace, swap of neighbours) that turn `a` into `b`.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+/// Refuses an environment variable COMMITBRIDGE_<SECTION>_<KEY> whose SECTION is a known section
+/// (compared ignoring case) but which is not the exact name of a setting. Only the whole first
+/// word after COMMITBRIDGE_ counts as the section, so COMMITBRIDGE_JOB (job commands) is not of
+/// [jobs] and COMMITBRIDGE_LOGS_DIR is not of [log].
+Result<void> check_env_name(const std::string& name, const std::vector<Setting>& all) {
+  constexpr std::string_view kPrefix = "COMMITBRIDGE_";
+  if (!name.starts_with(kPrefix)) return {};
+  const std::string rest = upper(std::string_view(name).substr(kPrefix.size()));
+  const auto underscore = rest.find('_');
+  if (underscore == std::string::npos) return {};
+  const std::string section = rest.substr(0, underscore);
+  const auto in_section = [&](const Setting& s) { return upper(s.section) == section; };
+  if (std::none_of(all.begin(), all.end(), in_section)) return {};
+  const Setting* closest = nullptr;
+  std::size_t best = 3;  // suggest only a name at most two edits away
+  for (const auto& s : all) {
+    const std::string known = env_name(s.section, s.key);
+    if (known == name) return {};
+    const std::size_t d = edit_distance(upper(name), known);
+    if (d < best) {
+      best = d;
+      closest = &s;
+    }
+  }
+  std::string message = "environment variable " + name + " is not a known setting of [" +
+                        std::string(std::find_if(all.begin(), all.end(), in_section)->section) +
+                        "]";
+  if (closest != nullptr) {
+    message += "; did you mean " + env_name(closest->section, closest->key) + "?";
+  }
+  return fail(ErrorCode::invalid_argument, message);
+}
+
+/// Refuses both names of the public base URL set (not empty) in one place.
+Result<void> check_public_url_names(bool old_set, bool new_set, const std::string& old_name,
+                                    const std::string& new_name) {
+  if (old_set && new_set) {
+    return fail(ErrorCode::invalid_argument,
+                old_name + " and " + new_name + " are both set; they are the same setting (" +
+                    old_name + " is its older name): set only " + new_name);
+  }
+  return {};
 }
 
 std::optional<std::string> toml_text(const toml::node& node, Setting::Kind kind) {
@@ -221,6 +330,8 @@ Result<void> apply_file(Config& config, const std::filesystem::path& file) {
                                                  std::string(err.description()));
   }
   const auto all = settings();
+  bool old_url_set = false;
+  bool new_url_set = false;
   for (const auto& [section_name, section_node] : root) {
     const auto* section = section_node.as_table();
     if (section == nullptr) {
@@ -242,19 +353,41 @@ Result<void> apply_file(Config& config, const std::filesystem::path& file) {
       if (auto r = found->assign(config, *text); !r) {
         return fail(ErrorCode::invalid_argument, file.string() + ": " + r.error().message);
       }
+      if (found->section == "server" && found->key == "public_url") old_url_set = !text->empty();
+      if (found->section == "server" && found->key == "public_base_url") {
+        new_url_set = !text->empty();
+      }
+      if (found->section == "security" && found->key == "key") {
+        config.key_source = file.string() + ": security.key";
+      }
     }
+  }
+  if (auto r = check_public_url_names(old_url_set, new_url_set, "server.public_url",
+                                      "server.public_base_url");
+      !r) {
+    return fail(ErrorCode::invalid_argument, file.string() + ": " + r.error().message);
   }
   return {};
 }
 
 }  // namespace
 
-EnvLookup process_env() {
-  return [](const std::string& name) -> std::optional<std::string> {
+Environment process_env() {
+  Environment env;
+  env.lookup = [](const std::string& name) -> std::optional<std::string> {
     const char* v = std::getenv(name.c_str());
     if (v == nullptr) return std::nullopt;
     return std::string(v);
   };
+  env.names = [] {
+    std::vector<std::string> out;
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+      const std::string_view entry(*e);
+      out.emplace_back(entry.substr(0, entry.find('=')));
+    }
+    return out;
+  };
+  return env;
 }
 
 Result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text) {
@@ -309,11 +442,11 @@ std::string Config::effective_public_url() const {
   return url;
 }
 
-Result<Config> load_config(const ConfigOverrides& overrides, const EnvLookup& env) {
+Result<Config> load_config(const ConfigOverrides& overrides, const Environment& env) {
   Config config;
   std::optional<std::filesystem::path> file = overrides.config_file;
   if (!file) {
-    if (auto f = env("COMMITBRIDGE_CONFIG")) file = *f;
+    if (auto f = env.lookup("COMMITBRIDGE_CONFIG")) file = *f;
   }
   if (file) {
     std::error_code ec;
@@ -322,12 +455,29 @@ Result<Config> load_config(const ConfigOverrides& overrides, const EnvLookup& en
     }
     if (auto r = apply_file(config, *file); !r) return std::unexpected(r.error());
   }
-  for (const auto& s : settings()) {
+  const auto all = settings();
+  std::vector<std::string> names = env.names();
+  std::sort(names.begin(), names.end());
+  for (const auto& name : names) {
+    if (auto r = check_env_name(name, all); !r) return std::unexpected(r.error());
+  }
+  const auto set_in_env = [&](std::string_view key) {
+    const auto v = env.lookup(env_name("server", key));
+    return v && !v->empty();
+  };
+  if (auto r = check_public_url_names(set_in_env("public_url"), set_in_env("public_base_url"),
+                                      env_name("server", "public_url"),
+                                      env_name("server", "public_base_url"));
+      !r) {
+    return std::unexpected(r.error());
+  }
+  for (const auto& s : all) {
     const std::string name = env_name(s.section, s.key);
-    if (auto v = env(name)) {
+    if (auto v = env.lookup(name)) {
       if (auto r = s.assign(config, *v); !r) {
         return fail(ErrorCode::invalid_argument, name + ": " + r.error().message);
       }
+      if (s.section == "security" && s.key == "key") config.key_source = name;
     }
   }
   if (overrides.data_dir) config.data_dir = *overrides.data_dir;

@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -19,7 +20,8 @@ struct Config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8080;
   /// Base URL shown in webhook URLs (server.public_base_url, or its older name
-  /// server.public_url); default http://<listen>.
+  /// server.public_url): empty, or an absolute http(s) URL with a host and no user info, query or
+  /// fragment (checked at load); default http://<listen>.
   std::string public_url;
   unsigned threads = 2;  ///< I/O threads
   std::size_t max_body_bytes = 25 * 1024 * 1024;
@@ -38,6 +40,9 @@ struct Config {
   // [security]
   std::filesystem::path key_file;  ///< default <data_dir>/secret.key
   std::string key;                 ///< 32-byte key as hex or base64 (usually from the environment)
+  /// Where `key` was set, for error messages: "<file>: security.key" or
+  /// "COMMITBRIDGE_SECURITY_KEY"; empty when it was not set.
+  std::string key_source;
   // [worker]
   int max_attempts = 5;
   std::int64_t retry_backoff_ms = 2000;
@@ -71,15 +76,29 @@ struct ConfigOverrides {
   std::optional<std::string> listen;  ///< "HOST:PORT"
 };
 
-/// Reads an environment variable; empty optional when unset. Replaceable for tests.
+/// Reads an environment variable; empty optional when unset.
 using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
 
+/// Lists the names of every environment variable set.
+using EnvNames = std::function<std::vector<std::string>()>;
+
+/// The environment as load_config reads it (both functions set). Replaceable for tests.
+struct Environment {
+  EnvLookup lookup;  ///< one variable by name
+  EnvNames names;    ///< all names, to refuse unknown COMMITBRIDGE_<SECTION>_<KEY> variables
+};
+
 /// The process environment.
-[[nodiscard]] EnvLookup process_env();
+[[nodiscard]] Environment process_env();
 
 /// Loads the configuration. Errors (invalid_argument) name the file, key and the problem:
-/// unreadable or invalid TOML, unknown key, wrong type, bad HOST:PORT, value out of range.
-[[nodiscard]] Result<Config> load_config(const ConfigOverrides& overrides, const EnvLookup& env);
+/// unreadable or invalid TOML, unknown key, wrong type, bad HOST:PORT, value out of range, bad
+/// public base URL, both names of the public base URL set in one place (file or environment), or
+/// an environment variable COMMITBRIDGE_<SECTION>_<KEY> whose SECTION is a known section (any
+/// case) but which is not a known setting ("did you mean ...?" when one is close). Variables
+/// whose first word after COMMITBRIDGE_ is not a section (COMMITBRIDGE_CONFIG, the variables of
+/// job commands such as COMMITBRIDGE_RUN_ID) are not settings and are left alone.
+[[nodiscard]] Result<Config> load_config(const ConfigOverrides& overrides, const Environment& env);
 
 /// Parses "HOST:PORT" ("[::1]:8080" for IPv6). Errors: invalid_argument.
 [[nodiscard]] Result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text);

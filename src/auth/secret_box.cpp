@@ -171,8 +171,8 @@ Result<bool> create_key_file(const std::filesystem::path& path) {
   return created;
 }
 
-/// The key given in the environment: 64 hex characters or base64 of 32 bytes.
-std::optional<std::string> decode_env_key(std::string_view text) {
+/// A key given as text (environment or config file): 64 hex characters or base64 of 32 bytes.
+std::optional<std::string> decode_key_text(std::string_view text) {
   if (text.size() == 2 * SecretBox::kKeySize) {
     if (auto raw = from_hex(text)) return raw;
   }
@@ -183,14 +183,14 @@ std::optional<std::string> decode_env_key(std::string_view text) {
 }  // namespace
 
 Result<SecretBox> SecretBox::load_or_create(const std::filesystem::path& key_file,
-                                            std::string_view env_key) {
-  env_key = trim(env_key);
-  if (!env_key.empty()) {
-    auto raw = decode_env_key(env_key);
+                                            std::string_view key, std::string_view key_source) {
+  key = trim(key);
+  if (!key.empty()) {
+    auto raw = decode_key_text(key);
     if (!raw) {
+      const std::string where = key_source.empty() ? "" : std::string(key_source) + ": ";
       return fail(ErrorCode::invalid_argument,
-                  "the encryption key from the environment must be 64 hex characters or base64 "
-                  "of 32 bytes");
+                  where + "the encryption key must be 64 hex characters or base64 of 32 bytes");
     }
     return SecretBox(std::move(*raw));
   }

@@ -31,18 +31,21 @@ class SecretBox {
 
   /// Loads the key, creating a key file on first use.
   ///
-  /// - `env_key` non-empty (surrounding whitespace ignored): it is the key, written either as 64
+  /// - `key` non-empty (surrounding whitespace ignored): it is the key, written either as 64
   ///   hex characters or as standard base64 of 32 bytes; `key_file` is not touched.
   /// - otherwise `key_file` is read and must hold exactly 32 raw bytes;
   /// - when `key_file` does not exist, 32 bytes from RAND_bytes are written to a new file with
   ///   mode 0600 (created with O_CREAT|O_EXCL and linked into place atomically, so two processes
   ///   starting together end up with the same key), after creating its parent directories.
   ///
-  /// Errors: invalid_argument when `env_key` is neither form (its value is never echoed) or the
-  /// key file does not hold 32 bytes; internal when the file or its directory cannot be read or
-  /// created (the message names the path and the system error).
+  /// Errors: invalid_argument when `key` is neither form (its value is never echoed; the message
+  /// starts with `key_source`, where the key was set, e.g. "COMMITBRIDGE_SECURITY_KEY: " or
+  /// "<file>: security.key: ", when given) or the key file does not hold 32 bytes; internal when
+  /// the file or its directory cannot be read or created (the message names the path and the
+  /// system error).
   [[nodiscard]] static Result<SecretBox> load_or_create(const std::filesystem::path& key_file,
-                                                        std::string_view env_key);
+                                                        std::string_view key,
+                                                        std::string_view key_source = {});
 
   /// A box using `key32` directly, for tests and tools.
   /// Throws std::invalid_argument unless `key32` has exactly 32 bytes (a programming error).

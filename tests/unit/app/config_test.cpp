@@ -18,13 +18,20 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-/// An EnvLookup over a fixed map; never reads the process environment.
-EnvLookup fake_env(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
+/// An Environment over a fixed map; never reads the process environment.
+Environment fake_env(std::map<std::string, std::string> vars) {
+  Environment env;
+  env.lookup = [vars](const std::string& name) -> std::optional<std::string> {
     auto it = vars.find(name);
     if (it == vars.end()) return std::nullopt;
     return it->second;
   };
+  env.names = [vars] {
+    std::vector<std::string> out;
+    for (const auto& [name, value] : vars) out.push_back(name);
+    return out;
+  };
+  return env;
 }
 
 class ConfigTest : public ::testing::Test {

@@ -205,6 +205,25 @@ TEST_F(SecretBoxFiles, BadEnvKeyIsRejectedWithoutEchoingIt) {
   EXPECT_FALSE(fs::exists(key_file));
 }
 
+TEST_F(SecretBoxFiles, BadKeyMessageNamesWhereTheKeyWasSet) {
+  const fs::path key_file = dir_ / "secret.key";
+  const auto from_env = SecretBox::load_or_create(key_file, "abc", "COMMITBRIDGE_SECURITY_KEY");
+  ASSERT_FALSE(from_env.has_value());
+  EXPECT_EQ(from_env.error().message,
+            "COMMITBRIDGE_SECURITY_KEY: the encryption key must be 64 hex characters or base64 of "
+            "32 bytes");
+  const auto from_file = SecretBox::load_or_create(key_file, "abc", "/etc/cb.toml: security.key");
+  ASSERT_FALSE(from_file.has_value());
+  EXPECT_EQ(from_file.error().message,
+            "/etc/cb.toml: security.key: the encryption key must be 64 hex characters or base64 "
+            "of 32 bytes");
+  const auto unnamed = SecretBox::load_or_create(key_file, "abc");
+  ASSERT_FALSE(unnamed.has_value());
+  EXPECT_EQ(unnamed.error().message,
+            "the encryption key must be 64 hex characters or base64 of 32 bytes");
+  EXPECT_FALSE(fs::exists(key_file));
+}
+
 TEST_F(SecretBoxFiles, UnreadableKeyPathIsAnError) {
   const fs::path key_file = dir_ / "is-a-dir";
   fs::create_directory(key_file);
