@@ -44,6 +44,8 @@ bhttp::status http_status(ErrorCode code) noexcept {
       return bhttp::status::service_unavailable;
     case ErrorCode::peer_unavailable:
       return bhttp::status::bad_gateway;
+    case ErrorCode::method_not_allowed:
+      return bhttp::status::method_not_allowed;
     case ErrorCode::internal:
       return bhttp::status::internal_server_error;
   }

@@ -9,7 +9,7 @@
 namespace cb::api {
 
 /// HTTP status of an error code (e.g. invalid_signature → 401, unknown_org → 404,
-/// payload_too_large → 413, queue_full → 503).
+/// method_not_allowed → 405, payload_too_large → 413, queue_full → 503).
 [[nodiscard]] boost::beast::http::status http_status(ErrorCode code) noexcept;
 
 /// A JSON response `{"error": {"code": "...", "message": "..."}}` with the mapped status;

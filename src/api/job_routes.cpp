@@ -72,15 +72,6 @@ Result<std::int64_t> run_id_param(const Call& c) {
   return v;
 }
 
-template <class T, class F>
-json::object page(const pipeline::JobPage<T>& p, F&& to_json) {
-  json::array items;
-  for (const auto& item : p.items) items.push_back(to_json(item));
-  return json::object{
-      {"items", std::move(items)},
-      {"next_cursor", p.next_cursor.empty() ? json::value() : json::value(p.next_cursor)}};
-}
-
 // ---- job input from JSON -------------------------------------------------------------------
 
 using admin_handler::optional_bool;
@@ -298,8 +289,6 @@ http::Handler authenticated(admin::AdminService& admin, asio::thread_pool& pool,
   };
 }
 
-constexpr std::size_t kLogExcerptBytes = 16 * 1024;
-
 /// A command action runs a program on the server as the service user: only the server admin
 /// token may set one; an org api token may create jobs with an HTTP action.
 constexpr std::string_view kCommandNeedsServerAdmin =
@@ -326,7 +315,7 @@ void add_job_routes(http::Router& router, admin::AdminService& admin, pipeline::
       bhttp::verb::get, base + "/jobs", authenticated(admin, pool, [&jobs](Call& c) -> Outcome {
         CB_ROUTE_TRY(limit, limit_param(c.req));
         CB_ROUTE_TRY(p, jobs.list_jobs(c.org, limit, query_param(c.req, "cursor").value_or("")));
-        return ok(page(p, pipeline::job_json));
+        return ok(pipeline::page_json(p, pipeline::job_json));
       }));
 
   router.add(bhttp::verb::get, base + "/jobs/{job}",
@@ -372,7 +361,7 @@ void add_job_routes(http::Router& router, admin::AdminService& admin, pipeline::
           f.until = t;
         }
         CB_ROUTE_TRY(p, jobs.list_runs(c.org, f, limit, query_param(c.req, "cursor").value_or("")));
-        return ok(page(p, pipeline::run_json));
+        return ok(pipeline::page_json(p, pipeline::run_json));
       }));
 
   router.add(bhttp::verb::get, base + "/runs/{run}",
@@ -380,8 +369,9 @@ void add_job_routes(http::Router& router, admin::AdminService& admin, pipeline::
                CB_ROUTE_TRY(id, run_id_param(c));
                CB_ROUTE_TRY(run, jobs.get_run(c.org, id));
                const bool full = query_param(c.req, "log").value_or("") == "full";
-               CB_ROUTE_TRY(
-                   log, jobs.run_log(run, full ? std::nullopt : std::optional(kLogExcerptBytes)));
+               CB_ROUTE_TRY(log,
+                            jobs.run_log(run, full ? std::nullopt
+                                                   : std::optional(pipeline::kRunLogExcerptBytes)));
                auto out = pipeline::run_json(run);
                out[full ? "log" : "log_excerpt"] = log;
                return ok(std::move(out));
@@ -416,7 +406,7 @@ void add_job_routes(http::Router& router, admin::AdminService& admin, pipeline::
                CB_ROUTE_TRY(limit, limit_param(c.req));
                CB_ROUTE_TRY(p, jobs.list_deliveries(c.org, limit,
                                                     query_param(c.req, "cursor").value_or("")));
-               return ok(page(p, pipeline::delivery_json));
+               return ok(pipeline::page_json(p, pipeline::delivery_json));
              }));
 
   router.add(bhttp::verb::get, base + "/deliveries/{delivery}",

@@ -53,6 +53,10 @@ void add_smart_commit_commands(CLI::App& root, CommonOptions& common, std::funct
 [[nodiscard]] std::string webhook_url(const app::Config& config, const std::string& org,
                                       std::string_view endpoint);
 
+/// A CLI11 check of an id option (`--before`): a whole number above zero, refused otherwise
+/// with "must be a positive <what>".
+[[nodiscard]] CLI::Validator positive_id(std::string what);
+
 /// Formats milliseconds since the epoch as ISO-8601 UTC, or "-" when absent.
 [[nodiscard]] std::string time_or_dash(std::optional<UnixMillis> t);
 

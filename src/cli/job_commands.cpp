@@ -178,6 +178,40 @@ Result<std::string> org_of_run(store::Store& store, const std::optional<std::str
   return (*run)->org_name;
 }
 
+/// The job a `runs list --job` filter names: by id or name in `org` when given, else in any org.
+/// Errors: not_found when there is none, invalid_argument when the name is ambiguous.
+Result<store::JobRecord> job_of_filter(store::Store& store, pipeline::JobService& service,
+                                       const std::optional<std::string>& org,
+                                       const std::string& ref) {
+  if (org) return service.get_job(*org, ref);
+  auto orgs = store.list_orgs();
+  if (!orgs) return std::unexpected(orgs.error());
+  std::vector<store::JobRecord> found;
+  std::string where;
+  for (const auto& o : *orgs) {
+    auto job = service.get_job(o.name, ref);
+    if (!job) {
+      if (job.error().code == ErrorCode::not_found) continue;
+      return std::unexpected(job.error());
+    }
+    found.push_back(*job);
+    where += (where.empty() ? "" : ", ") + o.name;
+  }
+  const bool by_id = ref.find_first_not_of("0123456789") == std::string::npos;
+  if (found.empty()) {
+    return fail(ErrorCode::not_found, by_id ? "no job " + ref : "no job named '" + ref + "'");
+  }
+  if (found.size() > 1) {
+    return fail(ErrorCode::invalid_argument, "job: several orgs have a job named '" + ref + "' (" +
+                                                 where + "); give --org or its id");
+  }
+  return found.front();
+}
+
+void say_next_page(const std::string& next) {
+  if (!next.empty()) std::cerr << "more: --cursor " << next << "\n";
+}
+
 }  // namespace
 
 void add_job_commands(CLI::App& root, CommonOptions& common, std::function<int()>& action) {
@@ -227,40 +261,37 @@ void add_job_commands(CLI::App& root, CommonOptions& common, std::function<int()
     });
   }
   {
-    auto* list = job->add_subcommand("list", "list an org's jobs");
+    auto* list = job->add_subcommand("list", "list an org's jobs by id");
     add_common_options(*list, common);
-    static std::string org;
+    static std::string org, cursor;
+    static std::size_t limit = 50;
     static bool as_json = false;
     list->add_option("--org", org, "org name")->required();
-    list->add_flag("--json", as_json, "print JSON");
+    list->add_option("--limit", limit, "page size, 1 to 200")
+        ->check(CLI::Range(1, 200))
+        ->capture_default_str();
+    list->add_option("--cursor", cursor, "next_cursor of the previous page");
+    list->add_flag("--json", as_json, "print JSON: {\"items\": [...], \"next_cursor\"}");
     list->callback([&action, with_service] {
       action = [with_service]() -> int {
         return with_service([](app::Application&, pipeline::JobService& s) -> int {
-          json::array arr;
-          std::string cursor;
-          std::cout << std::left;
-          if (!as_json) {
-            std::cout << std::setw(6) << "ID" << std::setw(20) << "NAME" << std::setw(26)
-                      << "REPOSITORY" << std::setw(9) << "ENABLED" << std::setw(24) << "EVENTS"
-                      << "BRANCHES\n";
+          auto page = s.list_jobs(org, limit, cursor);
+          if (!page) return report(page.error());
+          if (as_json) {
+            std::cout << json::serialize(pipeline::page_json(*page, pipeline::job_json)) << "\n";
+            return 0;
           }
-          do {
-            auto p = s.list_jobs(org, 200, cursor);
-            if (!p) return report(p.error());
-            for (const auto& j : p->items) {
-              if (as_json) {
-                arr.push_back(pipeline::job_json(j));
-                continue;
-              }
-              std::string events;
-              for (const auto& e : j.events) events += (events.empty() ? "" : ",") + e;
-              std::cout << std::setw(6) << j.id << std::setw(20) << j.name << std::setw(26)
-                        << j.repository << std::setw(9) << (j.enabled ? "yes" : "no")
-                        << std::setw(24) << events << j.branches << "\n";
-            }
-            cursor = p->next_cursor;
-          } while (!cursor.empty());
-          if (as_json) std::cout << json::serialize(arr) << "\n";
+          std::cout << std::left << std::setw(6) << "ID" << std::setw(20) << "NAME" << std::setw(26)
+                    << "REPOSITORY" << std::setw(9) << "ENABLED" << std::setw(24) << "EVENTS"
+                    << "BRANCHES\n";
+          for (const auto& j : page->items) {
+            std::string events;
+            for (const auto& e : j.events) events += (events.empty() ? "" : ",") + e;
+            std::cout << std::setw(6) << j.id << std::setw(20) << j.name << std::setw(26)
+                      << j.repository << std::setw(9) << (j.enabled ? "yes" : "no") << std::setw(24)
+                      << events << j.branches << "\n";
+          }
+          say_next_page(page->next_cursor);
           return 0;
         });
       };
@@ -314,7 +345,9 @@ void add_job_commands(CLI::App& root, CommonOptions& common, std::function<int()
     });
   }
   for (const auto& [verb, enable] : {std::pair{"enable", true}, std::pair{"disable", false}}) {
-    auto* cmd = job->add_subcommand(verb, enable ? "enable a job" : "disable a job (no new runs)");
+    auto* cmd = job->add_subcommand(verb, enable ? "enable a job"
+                                                 : "disable a job: pushes queue no new runs; runs "
+                                                   "already queued or running still run");
     add_common_options(*cmd, common);
     auto org = std::make_shared<std::string>();
     auto ref = std::make_shared<std::string>();
@@ -381,7 +414,8 @@ void add_job_commands(CLI::App& root, CommonOptions& common, std::function<int()
     list->add_option("--limit", limit, "at most this many")
         ->check(CLI::Range(1, 1000))
         ->capture_default_str();
-    list->add_option("--before", before, "page: only runs with id below this");
+    list->add_option("--before", before, "page: only runs with id below this")
+        ->check(positive_id("run id"));
     list->add_flag("--json", as_json, "print JSON");
     list->callback([&action, &common] {
       action = [&common]() -> int {
@@ -397,11 +431,11 @@ void add_job_commands(CLI::App& root, CommonOptions& common, std::function<int()
         }
         q.delivery_id = delivery;
         if (job_ref) {
-          if (!job_ref->empty() && job_ref->find_first_not_of("0123456789") == std::string::npos) {
-            q.job_id = std::stoll(*job_ref);
-          } else {
-            q.job_name = job_ref;
-          }
+          SystemClock clock;
+          pipeline::JobService service(a->store(), a->secret_box(), clock);
+          auto job = job_of_filter(a->store(), service, org, *job_ref);
+          if (!job) return report(job.error());
+          q.job_id = job->id;
         }
         q.status = status;
         q.branch = branch;
@@ -454,7 +488,8 @@ void add_job_commands(CLI::App& root, CommonOptions& common, std::function<int()
           if (!o) return report(o.error());
           auto r = s.get_run(*o, id);
           if (!r) return report(r.error());
-          auto log = s.run_log(*r, with_log ? std::nullopt : std::optional<std::size_t>(4096));
+          auto log =
+              s.run_log(*r, with_log ? std::nullopt : std::optional(pipeline::kRunLogExcerptBytes));
           if (!log) return report(log.error());
           if (as_json) {
             auto out = pipeline::run_json(*r);

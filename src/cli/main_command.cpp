@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <iostream>
 
 #include "cli/context.hpp"
@@ -56,6 +57,19 @@ std::string webhook_url(const app::Config& config, const std::string& org,
                         std::string_view endpoint) {
   return config.effective_public_url() + "/api/webhook/v2/" + org + "/enterprise/" +
          std::string(endpoint);
+}
+
+CLI::Validator positive_id(std::string what) {
+  return CLI::Validator(
+      [what](std::string& text) -> std::string {
+        std::int64_t v = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || v <= 0) {
+          return "must be a positive " + what + ", not '" + text + "'";
+        }
+        return {};
+      },
+      "ID");
 }
 
 std::string time_or_dash(std::optional<UnixMillis> t) { return t ? format_utc(*t) : "-"; }

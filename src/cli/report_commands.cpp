@@ -45,7 +45,8 @@ void add_report_commands(CLI::App& root, CommonOptions& common, std::function<in
     list->add_option("--limit", limit, "at most this many")
         ->check(CLI::Range(1, 1000))
         ->capture_default_str();
-    list->add_option("--before", before, "page: only deliveries with seq below this");
+    list->add_option("--before", before, "page: only deliveries with seq below this")
+        ->check(positive_id("delivery seq"));
     list->add_flag("--json", as_json, "print JSON");
     list->callback([&] {
       action = [&]() -> int {

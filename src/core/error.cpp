@@ -40,6 +40,8 @@ std::string_view to_string(ErrorCode code) noexcept {
       return "overloaded";
     case ErrorCode::peer_unavailable:
       return "peer_unavailable";
+    case ErrorCode::method_not_allowed:
+      return "method_not_allowed";
     case ErrorCode::internal:
       return "internal";
   }

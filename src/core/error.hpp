@@ -28,6 +28,7 @@ enum class ErrorCode {
   rate_limited,            ///< the org sent more requests than its rate limit allows
   overloaded,              ///< the server is at a capacity limit (open connections)
   peer_unavailable,        ///< an outbound peer (git remote, Jira) did not answer
+  method_not_allowed,      ///< the path exists, but not with the request's method
   internal,                ///< a bug or an unexpected failure
 };
 

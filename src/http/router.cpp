@@ -1,5 +1,6 @@
 #include "http/router.hpp"
 
+#include <algorithm>
 #include <boost/url/pct_string_view.hpp>
 
 namespace cb::http {
@@ -57,11 +58,17 @@ Router::Match Router::match(boost::beast::http::verb method, std::string_view ta
     if (!ok) continue;
     if (route.method != method) {
       result.path_matched = true;
+      if (std::find(result.allowed.begin(), result.allowed.end(), route.method) ==
+          result.allowed.end()) {
+        result.allowed.push_back(route.method);
+      }
       continue;
     }
     result.handler = &route.handler;
     if (route.check) result.check = &route.check;
     result.params = std::move(params);
+    result.path_matched = false;
+    result.allowed.clear();
     return result;
   }
   return result;

@@ -23,6 +23,8 @@ class Router {
     const Handler* handler = nullptr;    ///< null when nothing matched
     const HeaderCheck* check = nullptr;  ///< the route's header check, null when it has none
     bool path_matched = false;           ///< a route has this path but another method
+    /// When path_matched: the methods the path has, in registration order (for `Allow`).
+    std::vector<boost::beast::http::verb> allowed;
     std::vector<std::pair<std::string, std::string>> params;
   };
 

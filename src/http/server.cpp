@@ -211,11 +211,16 @@ asio::awaitable<void> run_session(beast::tcp_stream stream, std::shared_ptr<Shar
                        req.keep_alive());
       }
     } else if (match.path_matched) {
-      res = on_error(
-          make_error(ErrorCode::invalid_argument,
-                     "method " + std::string(req.method_string()) + " is not allowed on this path"),
-          req.version(), req.keep_alive());
+      std::string allow;
+      for (const auto verb : match.allowed) {
+        allow += (allow.empty() ? "" : ", ") + std::string(bhttp::to_string(verb));
+      }
+      res = on_error(make_error(ErrorCode::method_not_allowed,
+                                "method " + std::string(req.method_string()) +
+                                    " is not allowed on this path; allowed: " + allow),
+                     req.version(), req.keep_alive());
       res.result(bhttp::status::method_not_allowed);
+      res.set(bhttp::field::allow, allow);
     } else {
       res = on_error(
           make_error(ErrorCode::not_found, "no route for " + std::string(req.method_string()) +

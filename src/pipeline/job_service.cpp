@@ -479,11 +479,10 @@ Result<JobPage<store::JobRunRecord>> JobService::list_runs(const std::string& or
     q.before_id = *before;
   }
   if (filter.job) {
-    if (all_digits(*filter.job)) {
-      q.job_id = parse_id("job", *filter.job).value_or(0);
-    } else {
-      q.job_name = *filter.job;
-    }
+    // Resolved like get_job: an unknown job is not_found, an ambiguous name invalid_argument.
+    auto job = get_job(org_name, *filter.job);
+    if (!job) return std::unexpected(job.error());
+    q.job_id = job->id;
   }
   if (filter.status) {
     static constexpr std::string_view kStatuses[] = {

@@ -64,6 +64,9 @@ struct RunFilter {
   std::optional<UnixMillis> until;
 };
 
+/// Bytes of the end of a run's log shown as its `log_excerpt` (admin API and `runs get`).
+inline constexpr std::size_t kRunLogExcerptBytes = 16 * 1024;
+
 /// A delivery with the runs it created.
 struct DeliveryWithRuns {
   store::DeliveryRecord delivery;  ///< headers and body cleared
@@ -98,7 +101,9 @@ class JobService {
                                                             std::size_t limit,
                                                             const std::string& cursor);
 
-  /// The org's runs, newest first.
+  /// The org's runs, newest first. `filter.job` names the job as get_job() does. Errors:
+  /// not_found when no job of the org has that id or name, invalid_argument when the name is
+  /// ambiguous or a filter is wrong.
   [[nodiscard]] Result<JobPage<store::JobRunRecord>> list_runs(const std::string& org,
                                                                const RunFilter& filter,
                                                                std::size_t limit,

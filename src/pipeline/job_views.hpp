@@ -3,8 +3,10 @@
 // output (documented in docs/openapi.json). Never contains a secret: HTTP header values are
 // shown as "(sealed)".
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
+#include "pipeline/job_service.hpp"
 #include "store/records.hpp"
 
 namespace cb::pipeline {
@@ -27,5 +29,16 @@ namespace cb::pipeline {
 /// {"seq", "delivery_id", "org", "endpoint", "provider", "event_key", "external_id", "status",
 /// "reason", "attempts", "received_at", "updated_at"}.
 [[nodiscard]] boost::json::object delivery_json(const store::DeliveryRecord& delivery);
+
+/// {"items": [to_json(item)...], "next_cursor": "..." | null}: the envelope of every list.
+template <class T, class F>
+[[nodiscard]] boost::json::object page_json(const JobPage<T>& page, F&& to_json) {
+  boost::json::array items;
+  for (const auto& item : page.items) items.push_back(to_json(item));
+  return boost::json::object{
+      {"items", std::move(items)},
+      {"next_cursor",
+       page.next_cursor.empty() ? boost::json::value() : boost::json::value(page.next_cursor)}};
+}
 
 }  // namespace cb::pipeline

@@ -591,6 +591,16 @@ TEST_F(JobEventsTest, JobsRunsAndDeliveriesThroughTheApi) {
   EXPECT_EQ(api("GET", "/runs?since=2999-01-01T00:00:00Z").json().at("items").as_array().size(),
             0u);
   EXPECT_EQ(api("GET", "/runs?until=yesterday").status, 400);
+  auto no_job = api("GET", "/runs?job=nojob");
+  EXPECT_EQ(no_job.status, 404) << no_job.describe();
+  EXPECT_EQ(no_job.error_code(), "not_found");
+  EXPECT_EQ(no_job.error_message(), "no job named 'nojob' in org acme");
+  EXPECT_EQ(api("GET", "/runs?job=999").status, 404);
+  // A method the path does not have: 405 with the methods it has.
+  auto put = api("PUT", "/jobs/build", "{}");
+  EXPECT_EQ(put.status, 405) << put.describe();
+  EXPECT_EQ(put.error_code(), "method_not_allowed");
+  EXPECT_EQ(put.header("allow"), "GET, PATCH, DELETE");
   auto page1 = api("GET", "/runs?limit=1");
   ASSERT_EQ(page1.json().at("items").as_array().size(), 1u);
   const std::string cursor = str(page1.json(), "next_cursor");
@@ -645,6 +655,146 @@ TEST_F(JobEventsTest, CliManagesJobsAndRuns) {
                        "interrupted,cancelled,superseded}"))
       << bogus.err;
   EXPECT_EQ(bogus.out, "");
+}
+
+TEST_F(JobEventsTest, CliRunsListRefusesJobsItCannotNameAndIdsBelowOne) {
+  add_fixture_repo((tmp_ / "no-such-repo.git").string());
+  add_repo("acme", "NWA", "charts", (tmp_ / "charts.git").string());
+  add_job_with("build", {"--branches", "main"}, {"true"});
+  add_job_with("dup", {"--branches", "main"}, {"true"});
+  add_job("acme", "NWA/charts", "dup", "main", {"true"});
+  create_org("globex");
+  add_repo("globex", "GLX", "tools", (tmp_ / "tools.git").string());
+  add_job("globex", "GLX/tools", "build", "main", {"true"});
+  add_job("globex", "GLX/tools", "solo", "main", {"true"});
+
+  const auto refused = [&](const std::vector<std::string>& args, int exit_code,
+                           const std::string& err) {
+    const auto r = cli(args);
+    EXPECT_EQ(r.exit_code, exit_code) << r.describe();
+    EXPECT_EQ(r.err, err) << r.describe();
+    EXPECT_EQ(r.out, "") << r.describe();
+  };
+  refused({"runs", "list", "--job", "nojob"}, 1, "error: no job named 'nojob'\n");
+  refused({"runs", "list", "--job", "99"}, 1, "error: no job 99\n");
+  refused({"runs", "list", "--org", "acme", "--job", "nojob"}, 1,
+          "error: no job named 'nojob' in org acme\n");
+  refused({"runs", "list", "--org", "acme", "--job", "solo"}, 1,
+          "error: no job named 'solo' in org acme\n");
+  refused({"runs", "list", "--org", "acme", "--job", "4"}, 1, "error: no job 4 in org acme\n");
+  refused({"runs", "list", "--org", "acme", "--job", "dup"}, 1,
+          "error: job: several repositories have a job named 'dup'; give its id\n");
+  refused({"runs", "list", "--job", "dup"}, 1,
+          "error: job: several repositories have a job named 'dup'; give its id\n");
+  refused({"runs", "list", "--job", "build"}, 1,
+          "error: job: several orgs have a job named 'build' (acme, globex); give --org or its "
+          "id\n");
+  for (const std::string before : {"-5", "0", "x"}) {
+    const auto r = cli({"runs", "list", "--before", before});
+    EXPECT_EQ(r.exit_code, 2) << r.describe();
+    EXPECT_TRUE(Contains(r.err, "--before: must be a positive run id, not '" + before + "'"))
+        << r.describe();
+    EXPECT_EQ(r.out, "");
+  }
+  const auto deliveries = cli({"deliveries", "list", "--before", "0"});
+  EXPECT_EQ(deliveries.exit_code, 2) << deliveries.describe();
+  EXPECT_TRUE(Contains(deliveries.err, "--before: must be a positive delivery seq, not '0'"))
+      << deliveries.describe();
+
+  // What names one job is accepted: a name unique in the org or everywhere, an id.
+  EXPECT_EQ(cli_json({"runs", "list", "--org", "acme", "--job", "build"}).size(), 0u);
+  EXPECT_EQ(cli_json({"runs", "list", "--job", "solo"}).size(), 0u);
+  EXPECT_EQ(cli_json({"runs", "list", "--job", "3"}).size(), 0u);
+  EXPECT_EQ(cli_json({"runs", "list", "--org", "acme", "--job", "3", "--before", "1"}).size(), 0u);
+}
+
+TEST_F(JobEventsTest, CliJobListPagesLikeTheOtherLists) {
+  add_fixture_repo((tmp_ / "no-such-repo.git").string());
+  for (const std::string name : {"build", "test", "deploy"}) {
+    add_job_with(name, {"--branches", "main"}, {"true"});
+  }
+  const auto first = cli({"job", "list", "--org", "acme", "--limit", "2"});
+  ASSERT_EQ(first.exit_code, 0) << first.describe();
+  EXPECT_TRUE(StartsWith(first.out, "ID    NAME")) << first.out;
+  EXPECT_TRUE(Contains(first.out, "build"));
+  EXPECT_TRUE(Contains(first.out, "test"));
+  EXPECT_FALSE(Contains(first.out, "deploy"));
+  EXPECT_EQ(first.err, "more: --cursor 2\n");
+  const auto last = cli({"job", "list", "--org", "acme", "--limit", "2", "--cursor", "2"});
+  ASSERT_EQ(last.exit_code, 0) << last.describe();
+  EXPECT_TRUE(Contains(last.out, "deploy"));
+  EXPECT_FALSE(Contains(last.out, "build"));
+  EXPECT_EQ(last.err, "");
+
+  const auto page = cli_page({"job", "list", "--org", "acme", "--limit", "2"});
+  ASSERT_EQ(page.at("items").as_array().size(), 2u);
+  EXPECT_EQ(str(page.at("items").at(0), "name"), "build");
+  EXPECT_EQ(str(page, "next_cursor"), "2");
+  const auto rest = cli_page({"job", "list", "--org", "acme", "--cursor", "2"});
+  ASSERT_EQ(rest.at("items").as_array().size(), 1u);
+  EXPECT_EQ(str(rest.at("items").at(0), "name"), "deploy");
+  EXPECT_TRUE(rest.at("next_cursor").is_null());
+  EXPECT_EQ(cli_json({"job", "list", "--org", "acme"}).size(), 3u);
+  EXPECT_EQ(cli({"job", "list", "--org", "acme", "--limit", "201"}).exit_code, 2);
+  const auto bad_cursor = cli({"job", "list", "--org", "acme", "--cursor", "x"});
+  EXPECT_EQ(bad_cursor.exit_code, 1) << bad_cursor.describe();
+  EXPECT_EQ(bad_cursor.out, "");
+}
+
+TEST_F(JobEventsTest, CliListsPrintNothingOnStdoutWhenTheyFail) {
+  const std::vector<std::vector<std::string>> lists = {
+      {"job", "list", "--org", "nope"},
+      {"runs", "list", "--org", "nope"},
+      {"deliveries", "list", "--org", "nope"},
+      {"token", "list", "--org", "nope"},
+      {"audit", "list", "--org", "nope"},
+      {"repo", "list", "--org", "nope"},
+      {"alm", "list", "--org", "nope"},
+      {"outbox", "list", "--org", "nope"},
+      {"stories", "list", "--org", "nope"},
+      {"stories", "show", "ABC-1", "--org", "nope"},
+      {"commits", "stories", "0123456789abcdef", "--org", "nope"},
+      {"smart-commits", "patterns", "list", "--org", "nope"},
+  };
+  for (const auto& args : lists) {
+    for (const bool as_json : {false, true}) {
+      auto with = args;
+      if (as_json) with.push_back("--json");
+      const auto r = cli(with);
+      EXPECT_EQ(r.exit_code, 1) << r.describe();
+      EXPECT_EQ(r.out, "") << args[0] << " " << args[1] << ": " << r.describe();
+      EXPECT_TRUE(Contains(r.err, "error: no org named 'nope'")) << r.describe();
+    }
+  }
+}
+
+TEST_F(JobEventsTest, LogExcerptIsTheLast16KiBInTheApiAndTheCli) {
+  add_fixture_repo((tmp_ / "no-such-repo.git").string());
+  add_job_with("noisy", {"--branches", "release/*"},
+               {"/bin/sh", "-c", "head -c 40000 /dev/zero | tr '\\0' x; echo END"});
+  ASSERT_TRUE(start_server());
+  const auto r = send_fixture("branch_update");
+  const std::string id = str(r.json(), "delivery_id");
+  wait_processed(id);
+  const auto settled = wait_runs_settled(id);
+  ASSERT_EQ(settled.size(), 1u);
+  ASSERT_EQ(str(settled[0], "status"), "succeeded") << json::serialize(settled[0]);
+  const std::string run = std::to_string(settled[0].at("id").as_int64());
+
+  const auto from_cli = json::parse(cli_ok({"runs", "get", run, "--json"}));
+  const std::string cli_excerpt = str(from_cli, "log_excerpt");
+  EXPECT_EQ(cli_excerpt.size(), 16u * 1024);
+  EXPECT_TRUE(cli_excerpt.ends_with("xxxEND\n"));
+  const auto from_api = api("GET", "/runs/" + run);
+  ASSERT_EQ(from_api.status, 200) << from_api.describe();
+  EXPECT_EQ(str(from_api.json(), "log_excerpt"), cli_excerpt);
+  EXPECT_EQ(str(from_api.json(), "output_tail").size(), 4096u);
+}
+
+TEST_F(JobEventsTest, CliJobDisableHelpSaysQueuedRunsStillRun) {
+  const auto help = cli({"job", "disable", "--help"});
+  EXPECT_EQ(help.exit_code, 0) << help.describe();
+  EXPECT_TRUE(Contains(help.out, "runs already queued or running still run")) << help.out;
 }
 
 TEST_F(JobEventsTest, HttpActionCallsTheCiWithTheTemplatesAndRetriesA503) {

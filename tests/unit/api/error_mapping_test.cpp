@@ -41,6 +41,7 @@ const std::vector<Mapping>& all_mappings() {
       {ErrorCode::rate_limited, 429},
       {ErrorCode::overloaded, 503},
       {ErrorCode::peer_unavailable, 502},
+      {ErrorCode::method_not_allowed, 405},
       {ErrorCode::internal, 500},
   };
   return table;

@@ -103,9 +103,28 @@ TEST_F(RouterTest, MethodMismatchSetsPathMatched) {
   EXPECT_EQ(m.handler, nullptr);
   EXPECT_TRUE(m.path_matched);
   EXPECT_THAT(m.params, IsEmpty());
+  EXPECT_THAT(m.allowed, ElementsAre(bhttp::verb::post));
   auto h = router_.match(bhttp::verb::delete_, "/healthz");
   EXPECT_EQ(h.handler, nullptr);
   EXPECT_TRUE(h.path_matched);
+  EXPECT_THAT(h.allowed, ElementsAre(bhttp::verb::get));
+  EXPECT_THAT(router_.match(bhttp::verb::get, "/healthz").allowed, IsEmpty());
+}
+
+TEST_F(RouterTest, MethodMismatchListsEachMethodOfThePathOnceInRegistrationOrder) {
+  router_.add(bhttp::verb::get, "/api/orgs/{org}/jobs/{job}", handler_named("get"));
+  router_.add(bhttp::verb::patch, "/api/orgs/{org}/jobs/{job}", handler_named("patch"));
+  router_.add(bhttp::verb::delete_, "/api/orgs/{org}/jobs/{job}", handler_named("delete"));
+  router_.add(bhttp::verb::get, "/api/orgs/{org}/jobs/{job}", handler_named("shadowed"));
+  router_.add(bhttp::verb::post, "/api/orgs/{org}/jobs", handler_named("create"));
+  auto m = router_.match(bhttp::verb::put, "/api/orgs/acme/jobs/hook");
+  EXPECT_EQ(m.handler, nullptr);
+  EXPECT_TRUE(m.path_matched);
+  EXPECT_THAT(m.allowed, ElementsAre(bhttp::verb::get, bhttp::verb::patch, bhttp::verb::delete_));
+  auto found = router_.match(bhttp::verb::delete_, "/api/orgs/acme/jobs/hook");
+  EXPECT_EQ(handler_name(found), "delete");
+  EXPECT_FALSE(found.path_matched);
+  EXPECT_THAT(found.allowed, IsEmpty());
 }
 
 TEST_F(RouterTest, NoMatch) {

@@ -299,8 +299,9 @@ TEST_F(ServerTest, WrongMethodIs405ThroughTheErrorResponder) {
   auto res = c.read_response();
   ASSERT_TRUE(res.has_value());
   EXPECT_EQ(res->result(), bhttp::status::method_not_allowed);
-  EXPECT_THAT(res->body(), HasSubstr("method DELETE is not allowed on this path"));
-  EXPECT_EQ(responder_codes(), std::vector<ErrorCode>{ErrorCode::invalid_argument});
+  EXPECT_THAT(res->body(), HasSubstr("method DELETE is not allowed on this path; allowed: POST"));
+  EXPECT_EQ((*res)[bhttp::field::allow], "POST");
+  EXPECT_EQ(responder_codes(), std::vector<ErrorCode>{ErrorCode::method_not_allowed});
 }
 
 TEST_F(ServerTest, ThrowingHandlerIsAnswered500) {

@@ -157,6 +157,60 @@ TEST_F(JobServiceTest, JobsAndRunsOfAnotherOrgAreNotFound) {
   EXPECT_EQ(page->next_cursor, std::to_string(again->id));
 }
 
+TEST_F(JobServiceTest, RunJobFilterIsResolvedLikeGetJob) {
+  store::RepositoryRecord other;
+  other.org_id = org_.id;
+  other.provider = "bitbucket_server";
+  other.project_key = "NWA";
+  other.slug = "charts";
+  other.clone_url = "/srv/charts.git";
+  ASSERT_TRUE(store_->create_repository(other).has_value());
+  auto build = service_->create_job("northwind", command_job("build"));
+  ASSERT_TRUE(build.has_value()) << build.error().message;
+  ASSERT_TRUE(service_->create_job("northwind", command_job("dup")).has_value());
+  JobInput second = command_job("dup");
+  second.repository = "NWA/charts";
+  auto dup2 = service_->create_job("northwind", second);
+  ASSERT_TRUE(dup2.has_value()) << dup2.error().message;
+  store::JobRunRecord run;
+  run.job_id = build->id;
+  run.delivery_id = "d-1";
+  run.ref_id = "refs/heads/main";
+  run.branch = "main";
+  ASSERT_TRUE(store_->create_job_run(run).has_value());
+
+  auto runs_of = [&](const std::string& job) {
+    RunFilter f;
+    f.job = job;
+    return service_->list_runs("northwind", f, 10, "");
+  };
+  auto unknown = runs_of("nojob");
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().code, ErrorCode::not_found);
+  EXPECT_EQ(unknown.error().message, "no job named 'nojob' in org Northwind");
+  auto missing_id = runs_of("9999");
+  ASSERT_FALSE(missing_id.has_value());
+  EXPECT_EQ(missing_id.error().code, ErrorCode::not_found);
+  EXPECT_EQ(missing_id.error().message, "no job 9999 in org Northwind");
+  auto ambiguous = runs_of("dup");
+  ASSERT_FALSE(ambiguous.has_value());
+  EXPECT_EQ(ambiguous.error().code, ErrorCode::invalid_argument);
+  EXPECT_EQ(ambiguous.error().message,
+            "job: several repositories have a job named 'dup'; give its id");
+  auto by_id = runs_of(std::to_string(dup2->id));
+  ASSERT_TRUE(by_id.has_value()) << by_id.error().message;
+  EXPECT_TRUE(by_id->items.empty());
+  auto by_name = runs_of("build");
+  ASSERT_TRUE(by_name.has_value()) << by_name.error().message;
+  ASSERT_EQ(by_name->items.size(), 1u);
+  EXPECT_EQ(by_name->items[0].job_id, build->id);
+
+  ASSERT_TRUE(store_->create_org("Globex", kStart).has_value());
+  RunFilter f;
+  f.job = std::to_string(build->id);
+  EXPECT_EQ(service_->list_runs("globex", f, 10, "").error().code, ErrorCode::not_found);
+}
+
 TEST_F(JobServiceTest, TimeFiltersTakeIsoUtcOrEpochMilliseconds) {
   EXPECT_EQ(parse_time_filter("since", "2026-03-02T09:00:00Z").value_or(0), 1772442000000);
   EXPECT_EQ(parse_time_filter("since", "2026-03-02T09:00:00.250Z").value_or(0), 1772442000250);
