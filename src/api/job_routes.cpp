@@ -111,6 +111,21 @@ Result<void> no_unknown_fields(const json::object& o, std::string_view where,
   if (!var##_result) return std::unexpected(var##_result.error()); \
   auto var = std::move(*var##_result)
 
+/// invalid_argument naming the first of `keys` that `o` has with a null value: these fields
+/// have no null meaning, and a null must not be taken for "unchanged".
+Result<void> no_nulls(const json::object& o, std::string_view where,
+                      std::initializer_list<std::string_view> keys) {
+  for (const auto key : keys) {
+    if (const auto* v = o.if_contains(key); v != nullptr && v->is_null()) {
+      return fail(ErrorCode::invalid_argument,
+                  std::string(where) + std::string(key) +
+                      ": must not be null (leave the field out to keep its value)");
+    }
+  }
+  return {};
+}
+
+/// The HTTP action fields given; those left out keep their stored value (see JobInput).
 Result<pipeline::HttpActionInput> http_input(const json::value& v) {
   if (!v.is_object()) return fail(ErrorCode::invalid_argument, "http: must be an object");
   const auto& o = v.as_object();
@@ -120,16 +135,22 @@ Result<pipeline::HttpActionInput> http_input(const json::value& v) {
       !r) {
     return std::unexpected(r.error());
   }
+  // `headers` null is taken as absent: the sealed values stay.
+  if (auto r = no_nulls(o, "http.",
+                        {"method", "url", "body", "timeout_ms", "max_attempts", "base_backoff_ms",
+                         "max_backoff_ms"});
+      !r) {
+    return std::unexpected(r.error());
+  }
   pipeline::HttpActionInput in;
   CB_ROUTE_TRY(method, optional_string(o, "method"));
-  if (method) in.method = *method;
+  in.method = method;
   CB_ROUTE_TRY(url, optional_string(o, "url"));
-  if (!url) return fail(ErrorCode::invalid_argument, "http.url: is required");
-  in.url_template = *url;
+  in.url_template = url;
   CB_ROUTE_TRY(body, optional_string(o, "body"));
-  if (body) in.body_template = *body;
+  in.body_template = body;
   CB_ROUTE_TRY(timeout, optional_int(o, "timeout_ms"));
-  if (timeout) in.timeout_ms = *timeout;
+  in.timeout_ms = timeout;
   CB_ROUTE_TRY(attempts, optional_int(o, "max_attempts"));
   if (attempts) {
     if (*attempts < 1 || *attempts > 20) {
@@ -138,9 +159,9 @@ Result<pipeline::HttpActionInput> http_input(const json::value& v) {
     in.max_attempts = static_cast<int>(*attempts);
   }
   CB_ROUTE_TRY(base, optional_int(o, "base_backoff_ms"));
-  if (base) in.base_backoff_ms = *base;
+  in.base_backoff_ms = base;
   CB_ROUTE_TRY(max, optional_int(o, "max_backoff_ms"));
-  if (max) in.max_backoff_ms = *max;
+  in.max_backoff_ms = max;
   if (const auto* h = o.if_contains("headers"); h != nullptr && !h->is_null()) {
     if (!h->is_object()) {
       return fail(ErrorCode::invalid_argument,
@@ -171,6 +192,14 @@ Result<pipeline::JobInput> job_input(const http::Request& req) {
                             {"name", "repository", "branches", "events", "tags", "target_branches",
                              "source_branches", "skip_marker", "max_concurrent", "supersede",
                              "requeue_interrupted", "enabled", "timeout_ms", "argv", "http"});
+      !r) {
+    return std::unexpected(r.error());
+  }
+  // Every field but timeout_ms (null: worker.job_timeout_ms applies) has a value.
+  if (auto r = no_nulls(o, "",
+                        {"name", "repository", "branches", "events", "tags", "target_branches",
+                         "source_branches", "skip_marker", "max_concurrent", "supersede",
+                         "requeue_interrupted", "enabled", "argv", "http"});
       !r) {
     return std::unexpected(r.error());
   }
@@ -211,9 +240,12 @@ Result<pipeline::JobInput> job_input(const http::Request& req) {
   in.enabled = enabled;
   CB_ROUTE_TRY(timeout, optional_int(o, "timeout_ms"));
   in.timeout_ms = timeout;
+  if (const auto* t = o.if_contains("timeout_ms"); t != nullptr && t->is_null()) {
+    in.clear_timeout_ms = true;
+  }
   CB_ROUTE_TRY(argv, opt_strings(o, "argv"));
   in.argv = argv;
-  if (const auto* h = o.if_contains("http"); h != nullptr && !h->is_null()) {
+  if (const auto* h = o.if_contains("http"); h != nullptr) {
     CB_ROUTE_TRY(http, http_input(*h));
     in.http = std::move(http);
   }

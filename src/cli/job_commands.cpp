@@ -70,10 +70,12 @@ void add_job_options(CLI::App& cmd, JobOptions& o, bool adding) {
                  "command time limit (default worker.job_timeout_ms)");
   cmd.add_option("--http-url", o.http_url,
                  "HTTP action: URL template, e.g. https://ci/job/x/buildWithParameters?BRANCH="
-                 "{{branch}} (instead of a command)");
+                 "{{branch}} (instead of a command); on update, the --http-* options given "
+                 "change only those fields of the HTTP action");
   cmd.add_option("--http-method", o.http_method, "HTTP action: method (default POST)");
   cmd.add_option("--http-header", o.http_headers,
-                 "HTTP action: 'Name: value' header (repeatable); values are stored encrypted");
+                 "HTTP action: 'Name: value' header (repeatable); values are stored encrypted; "
+                 "on update the headers given replace the stored ones");
   cmd.add_option("--http-body", o.http_body, "HTTP action: body template");
   cmd.add_option("--http-timeout-ms", o.http_timeout_ms, "HTTP action: timeout per attempt");
   cmd.add_option("--http-max-attempts", o.http_max_attempts,
@@ -96,13 +98,15 @@ Result<pipeline::JobInput> job_input(const JobOptions& o) {
   in.enabled = o.enabled;
   in.timeout_ms = o.timeout_ms;
   if (!o.argv.empty()) in.argv = o.argv;
-  if (o.http_url) {
+  // Any --http-* option sets or changes the HTTP action: only the fields given change.
+  if (o.http_url || o.http_method || o.http_body || !o.http_headers.empty() || o.http_timeout_ms ||
+      o.http_max_attempts) {
     pipeline::HttpActionInput h;
-    h.url_template = *o.http_url;
-    if (o.http_method) h.method = *o.http_method;
-    if (o.http_body) h.body_template = *o.http_body;
-    if (o.http_timeout_ms) h.timeout_ms = *o.http_timeout_ms;
-    if (o.http_max_attempts) h.max_attempts = *o.http_max_attempts;
+    h.url_template = o.http_url;
+    h.method = o.http_method;
+    h.body_template = o.http_body;
+    h.timeout_ms = o.http_timeout_ms;
+    h.max_attempts = o.http_max_attempts;
     if (!o.http_headers.empty()) {
       std::vector<std::pair<std::string, std::string>> headers;
       for (const auto& line : o.http_headers) {
@@ -118,8 +122,6 @@ Result<pipeline::JobInput> job_input(const JobOptions& o) {
       h.headers = std::move(headers);
     }
     in.http = std::move(h);
-  } else if (o.http_method || o.http_body || !o.http_headers.empty()) {
-    return fail(ErrorCode::invalid_argument, "--http-* options need --http-url");
   }
   return in;
 }
@@ -246,6 +248,10 @@ void add_job_commands(CLI::App& root, CommonOptions& common, std::function<int()
         return with_service([](app::Application&, pipeline::JobService& s) -> int {
           auto in = job_input(o);
           if (!in) return report(in.error());
+          if (in->http && !in->http->url_template) {
+            return report(
+                make_error(ErrorCode::invalid_argument, "--http-* options need --http-url"));
+          }
           in->name = name;
           auto j = s.create_job(org, *in, pipeline::JobActor{cli_actor_name(), ""});
           if (!j) return report(j.error());
@@ -335,6 +341,17 @@ void add_job_commands(CLI::App& root, CommonOptions& common, std::function<int()
         return with_service([](app::Application&, pipeline::JobService& s) -> int {
           auto in = job_input(o);
           if (!in) return report(in.error());
+          if (in->http && !in->http->url_template && o.argv.empty()) {
+            // Only a job that has an HTTP action can change some of its fields.
+            auto current = s.get_job(org, ref);
+            if (!current) return report(current.error());
+            if (current->action != store::JobActionType::http) {
+              return report(make_error(ErrorCode::invalid_argument,
+                                       "--http-url is required: job '" + current->name +
+                                           "' has no HTTP action (it runs a command); give "
+                                           "--http-url to make it an HTTP job"));
+            }
+          }
           in->name = name;
           auto j = s.update_job(org, ref, *in, pipeline::JobActor{cli_actor_name(), ""});
           if (!j) return report(j.error());

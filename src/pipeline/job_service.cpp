@@ -251,6 +251,10 @@ Result<void> JobService::apply(const store::OrgRecord& org, const JobInput& in,
     if (auto r = check_range("max_concurrent", *in.max_concurrent, 1, 100); !r) return r;
     job.max_concurrent = *in.max_concurrent;
   }
+  if (in.timeout_ms && in.clear_timeout_ms) {
+    return fail(ErrorCode::invalid_argument, "timeout_ms: give a value or clear it, not both");
+  }
+  if (in.clear_timeout_ms) job.timeout_ms.reset();
   if (in.timeout_ms) {
     if (auto r = check_range<std::int64_t>("timeout_ms", *in.timeout_ms, 100, 7LL * 86'400'000);
         !r) {
@@ -280,7 +284,26 @@ Result<void> JobService::apply(const store::OrgRecord& org, const JobInput& in,
     job.http.reset();
   }
   if (in.http) {
-    const auto& h = *in.http;
+    const auto& given = *in.http;
+    // The fields given change the stored action; the others keep their value. A job without
+    // an HTTP action (a new job, or a command job becoming an HTTP job) starts from the
+    // defaults and needs the url.
+    const bool has_http = job.action == store::JobActionType::http && job.http.has_value();
+    if (!has_http && !given.url_template) {
+      return fail(ErrorCode::invalid_argument,
+                  creating ? std::string("http.url: is required")
+                           : "http.url: is required: job '" + job.name +
+                                 "' has no HTTP action (it runs a command); give the url to "
+                                 "make it an HTTP job");
+    }
+    store::JobHttpAction h = has_http ? *job.http : store::JobHttpAction{};
+    if (given.method) h.method = *given.method;
+    if (given.url_template) h.url_template = *given.url_template;
+    if (given.body_template) h.body_template = *given.body_template;
+    if (given.timeout_ms) h.timeout_ms = *given.timeout_ms;
+    if (given.max_attempts) h.max_attempts = *given.max_attempts;
+    if (given.base_backoff_ms) h.base_backoff_ms = *given.base_backoff_ms;
+    if (given.max_backoff_ms) h.max_backoff_ms = *given.max_backoff_ms;
     static constexpr std::string_view kMethods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
     if (std::find(std::begin(kMethods), std::end(kMethods), h.method) == std::end(kMethods)) {
       return fail(ErrorCode::invalid_argument,
@@ -313,7 +336,7 @@ Result<void> JobService::apply(const store::OrgRecord& org, const JobInput& in,
       connectors::HttpActionSpec spec;
       spec.method = h.method;
       spec.url_template = h.url_template;
-      if (h.headers) spec.headers = *h.headers;
+      if (given.headers) spec.headers = *given.headers;
       spec.body_template = h.body_template;
       spec.timeout = std::chrono::milliseconds(h.timeout_ms);
       spec.max_attempts = h.max_attempts;
@@ -325,16 +348,10 @@ Result<void> JobService::apply(const store::OrgRecord& org, const JobInput& in,
         return fail(ErrorCode::invalid_argument, "http: " + r.error().message);
       }
     }
-    store::JobHttpAction action;
-    action.method = h.method;
-    action.url_template = h.url_template;
-    action.body_template = h.body_template;
-    action.timeout_ms = h.timeout_ms;
-    action.max_attempts = h.max_attempts;
-    action.base_backoff_ms = h.base_backoff_ms;
-    action.max_backoff_ms = h.max_backoff_ms;
-    if (h.headers) {
-      for (const auto& [name, value] : *h.headers) {
+    if (given.headers) {
+      // Headers given replace the stored ones (none given: the sealed values stay as they are).
+      h.headers.clear();
+      for (const auto& [name, value] : *given.headers) {
         if (!header_name_ok(name)) {
           return fail(ErrorCode::invalid_argument,
                       "http.headers: '" + name + "' is not a valid header name");
@@ -345,14 +362,12 @@ Result<void> JobService::apply(const store::OrgRecord& org, const JobInput& in,
                       "http.headers: the value of " + name + " contains a line break");
         }
         if (auto r = check_template("http.headers." + name, value); !r) return r;
-        action.headers.push_back(
+        h.headers.push_back(
             store::JobHttpHeader{name, box_.seal(value, store::job_header_aad(name))});
       }
-    } else if (job.http) {
-      action.headers = job.http->headers;  // keep the sealed values already stored
     }
     job.action = store::JobActionType::http;
-    job.http = std::move(action);
+    job.http = std::move(h);
     job.argv.clear();
   }
   return {};

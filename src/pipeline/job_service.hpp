@@ -16,15 +16,18 @@
 namespace cb::pipeline {
 
 /// An HTTP action as given by a user: header values in clear (sealed before they are stored).
+/// Unset fields keep the job's stored HTTP action values on update, and take the defaults below
+/// when the job gets its first HTTP action (on create, or when a command job becomes an HTTP
+/// job; then the url is required).
 struct HttpActionInput {
-  std::string method = "POST";
-  std::string url_template;
+  std::optional<std::string> method;        ///< default POST
+  std::optional<std::string> url_template;  ///< required when the job has no HTTP action yet
   std::optional<std::vector<std::pair<std::string, std::string>>> headers;  ///< none = keep
-  std::string body_template;
-  std::int64_t timeout_ms = 30'000;
-  int max_attempts = 5;
-  std::int64_t base_backoff_ms = 1'000;
-  std::int64_t max_backoff_ms = 60'000;
+  std::optional<std::string> body_template;                                 ///< default empty
+  std::optional<std::int64_t> timeout_ms;                                   ///< default 30 s
+  std::optional<int> max_attempts;                                          ///< default 5
+  std::optional<std::int64_t> base_backoff_ms;                              ///< default 1 s
+  std::optional<std::int64_t> max_backoff_ms;                               ///< default 60 s
 };
 
 /// The fields of a job a user sets. Unset fields keep their value on update and take their
@@ -43,8 +46,11 @@ struct JobInput {
   std::optional<bool> requeue_interrupted;
   std::optional<bool> enabled;
   std::optional<std::int64_t> timeout_ms;
+  /// Update only: the job's own command time limit is removed (worker.job_timeout_ms applies).
+  bool clear_timeout_ms = false;
   std::optional<std::vector<std::string>> argv;  ///< sets a command action
-  std::optional<HttpActionInput> http;           ///< sets an HTTP action
+  /// Sets an HTTP action, or changes the given fields of the job's HTTP action.
+  std::optional<HttpActionInput> http;
 };
 
 /// One page of a list and the cursor of the next one (empty on the last page).

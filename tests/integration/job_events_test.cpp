@@ -657,6 +657,88 @@ TEST_F(JobEventsTest, CliManagesJobsAndRuns) {
   EXPECT_EQ(bogus.out, "");
 }
 
+TEST_F(JobEventsTest, UpdatingSomeHttpFieldsKeepsTheOthers) {
+  add_fixture_repo((tmp_ / "no-such-repo.git").string());
+  cli_ok({"job",
+          "add",
+          "--org",
+          "acme",
+          "--repo",
+          "NWA/flight-planner",
+          "--name",
+          "hb",
+          "--branches",
+          "hb",
+          "--http-url",
+          "http://127.0.0.1:18432/ok",
+          "--http-method",
+          "PUT",
+          "--http-body",
+          "BODY {{branch}}",
+          "--http-timeout-ms",
+          "5000",
+          "--http-max-attempts",
+          "3",
+          "--http-header",
+          "Authorization: Bearer s3cr3t-cli-value"});
+  const auto action_of = [&](const std::string& job) {
+    const auto out = cli_ok({"job", "get", "--org", "acme", job, "--json"});
+    EXPECT_TRUE(LacksSecret(out, "s3cr3t-cli-value"));
+    return json::parse(out).at("action");
+  };
+  const auto sealed = json::parse(R"j([{"name":"Authorization","value":"(sealed)"}])j");
+
+  // The url alone: method, body, timeout, attempts, backoffs and headers stay.
+  cli_ok({"job", "update", "--org", "acme", "hb", "--http-url", "http://127.0.0.1:18432/ok?v=2"});
+  json::object expected{
+      {"type", "http"},    {"method", "PUT"},           {"url", "http://127.0.0.1:18432/ok?v=2"},
+      {"headers", sealed}, {"body", "BODY {{branch}}"}, {"timeout_ms", 5000},
+      {"max_attempts", 3}, {"base_backoff_ms", 1000},   {"max_backoff_ms", 60000}};
+  EXPECT_EQ(action_of("hb"), json::value(expected));
+
+  // The body alone, without --http-url.
+  const auto body_only = cli({"job", "update", "--org", "acme", "hb", "--http-body", "x"});
+  ASSERT_EQ(body_only.exit_code, 0) << body_only.describe();
+  expected["body"] = "x";
+  EXPECT_EQ(action_of("hb"), json::value(expected));
+
+  // HTTP fields for a command job need the url; with it the job becomes an HTTP job.
+  add_job_with("cmd", {"--branches", "main"}, {"/bin/true"});
+  const auto refused = cli({"job", "update", "--org", "acme", "cmd", "--http-body", "x"});
+  EXPECT_EQ(refused.exit_code, 1) << refused.describe();
+  EXPECT_EQ(refused.err,
+            "error: --http-url is required: job 'cmd' has no HTTP action (it runs a command); "
+            "give --http-url to make it an HTTP job\n");
+  EXPECT_EQ(action_of("cmd"), json::parse(R"({"type":"command","argv":["/bin/true"]})"));
+  cli_ok({"job", "update", "--org", "acme", "cmd", "--http-url", "https://ci.example/{{branch}}",
+          "--http-body", "x"});
+  EXPECT_EQ(action_of("cmd"),
+            json::parse(R"({"type":"http","method":"POST","url":"https://ci.example/{{branch}}",)"
+                        R"("headers":[],"body":"x","timeout_ms":30000,"max_attempts":5,)"
+                        R"("base_backoff_ms":1000,"max_backoff_ms":60000})"));
+
+  // The admin API: a PATCH merges the same way; a null for a field without null is refused.
+  ASSERT_TRUE(start_server());
+  const auto patched = api("PATCH", "/jobs/hb", R"({"http":{"method":"POST","timeout_ms":7000}})");
+  ASSERT_EQ(patched.status, 200) << patched.describe();
+  EXPECT_TRUE(LacksSecret(patched.body, "s3cr3t-cli-value"));
+  expected["method"] = "POST";
+  expected["timeout_ms"] = 7000;
+  EXPECT_EQ(patched.json().at("action"), json::value(expected));
+  for (const std::string field : {"enabled", "name"}) {
+    const auto r = api("PATCH", "/jobs/hb", "{\"" + field + "\":null}");
+    EXPECT_EQ(r.status, 400) << r.describe();
+    EXPECT_EQ(r.error_code(), "invalid_argument");
+    EXPECT_EQ(r.error_message(),
+              field + ": must not be null (leave the field out to keep its value)");
+  }
+  const auto after = api("GET", "/jobs/hb");
+  ASSERT_EQ(after.status, 200) << after.describe();
+  EXPECT_EQ(str(after.json(), "name"), "hb");
+  EXPECT_TRUE(after.json().at("enabled").as_bool());
+  EXPECT_EQ(after.json().at("action"), json::value(expected));
+}
+
 TEST_F(JobEventsTest, CliRunsListRefusesJobsItCannotNameAndIdsBelowOne) {
   add_fixture_repo((tmp_ / "no-such-repo.git").string());
   add_repo("acme", "NWA", "charts", (tmp_ / "charts.git").string());

@@ -122,6 +122,143 @@ TEST_F(JobServiceTest, HeaderValuesAreSealedBoundToTheirNameAndKeptOnUpdate) {
   EXPECT_EQ(updated->http->headers[0].value_sealed, sealed);
 }
 
+TEST_F(JobServiceTest, UpdateOfTheUrlKeepsTheOtherHttpFields) {
+  JobInput in = command_job("hb");
+  in.argv.reset();
+  in.http = HttpActionInput{};
+  in.http->method = "PUT";
+  in.http->url_template = "http://127.0.0.1:18432/ok";
+  in.http->body_template = "BODY {{branch}}";
+  in.http->timeout_ms = 5000;
+  in.http->max_attempts = 3;
+  in.http->base_backoff_ms = 250;
+  in.http->max_backoff_ms = 9000;
+  in.http->headers =
+      std::vector<std::pair<std::string, std::string>>{{"Authorization", "Bearer s"}};
+  auto job = service_->create_job("northwind", in);
+  ASSERT_TRUE(job.has_value()) << job.error().message;
+  const std::string sealed = job->http->headers.at(0).value_sealed;
+
+  JobInput change;
+  change.http = HttpActionInput{};
+  change.http->url_template = "http://127.0.0.1:18432/ok?v=2";
+  auto updated = service_->update_job("northwind", "hb", change);
+  ASSERT_TRUE(updated.has_value()) << updated.error().message;
+  ASSERT_EQ(updated->action, store::JobActionType::http);
+  ASSERT_TRUE(updated->http.has_value());
+  EXPECT_EQ(updated->http->url_template, "http://127.0.0.1:18432/ok?v=2");
+  EXPECT_EQ(updated->http->method, "PUT");
+  EXPECT_EQ(updated->http->body_template, "BODY {{branch}}");
+  EXPECT_EQ(updated->http->timeout_ms, 5000);
+  EXPECT_EQ(updated->http->max_attempts, 3);
+  EXPECT_EQ(updated->http->base_backoff_ms, 250);
+  EXPECT_EQ(updated->http->max_backoff_ms, 9000);
+  ASSERT_EQ(updated->http->headers.size(), 1u);
+  EXPECT_EQ(updated->http->headers[0].name, "Authorization");
+  EXPECT_EQ(updated->http->headers[0].value_sealed, sealed);
+
+  // One field without the url; the stored job (read back) has every other field unchanged.
+  JobInput body_only;
+  body_only.http = HttpActionInput{};
+  body_only.http->body_template = "v2 {{to_hash}}";
+  ASSERT_TRUE(service_->update_job("northwind", "hb", body_only).has_value());
+  auto stored = service_->get_job("northwind", "hb");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->http->body_template, "v2 {{to_hash}}");
+  EXPECT_EQ(stored->http->url_template, "http://127.0.0.1:18432/ok?v=2");
+  EXPECT_EQ(stored->http->method, "PUT");
+  EXPECT_EQ(stored->http->timeout_ms, 5000);
+  EXPECT_EQ(stored->http->max_attempts, 3);
+  EXPECT_EQ(stored->http->base_backoff_ms, 250);
+  EXPECT_EQ(stored->http->max_backoff_ms, 9000);
+  ASSERT_EQ(stored->http->headers.size(), 1u);
+  EXPECT_EQ(stored->http->headers[0].value_sealed, sealed);
+
+  // Headers given replace the stored ones; an empty list removes them.
+  JobInput no_headers;
+  no_headers.http = HttpActionInput{};
+  no_headers.http->headers = std::vector<std::pair<std::string, std::string>>{};
+  auto cleared = service_->update_job("northwind", "hb", no_headers);
+  ASSERT_TRUE(cleared.has_value()) << cleared.error().message;
+  EXPECT_TRUE(cleared->http->headers.empty());
+  EXPECT_EQ(cleared->http->method, "PUT");
+  EXPECT_EQ(cleared->http->body_template, "v2 {{to_hash}}");
+
+  // The merged action is checked as a whole.
+  JobInput bad_backoff;
+  bad_backoff.http = HttpActionInput{};
+  bad_backoff.http->base_backoff_ms = 10'000;  // above the stored max_backoff_ms 9000
+  auto refused = service_->update_job("northwind", "hb", bad_backoff);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::invalid_argument);
+  EXPECT_EQ(refused.error().message, "http.max_backoff_ms: must be from 10000 to 86400000");
+}
+
+TEST_F(JobServiceTest, HttpFieldsWithoutUrlAreRefusedForAJobWithoutHttpAction) {
+  ASSERT_TRUE(service_->create_job("northwind", command_job("build")).has_value());
+  JobInput change;
+  change.http = HttpActionInput{};
+  change.http->body_template = "x";
+  auto refused = service_->update_job("northwind", "build", change);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::invalid_argument);
+  EXPECT_EQ(refused.error().message,
+            "http.url: is required: job 'build' has no HTTP action (it runs a command); give "
+            "the url to make it an HTTP job");
+  auto unchanged = service_->get_job("northwind", "build");
+  ASSERT_TRUE(unchanged.has_value());
+  EXPECT_EQ(unchanged->action, store::JobActionType::command);
+  EXPECT_EQ(unchanged->argv, std::vector<std::string>{"/bin/true"});
+
+  // With the url the command job becomes an HTTP job: the fields given, defaults for the rest.
+  change.http->url_template = "https://ci.example/{{branch}}";
+  auto switched = service_->update_job("northwind", "build", change);
+  ASSERT_TRUE(switched.has_value()) << switched.error().message;
+  EXPECT_EQ(switched->action, store::JobActionType::http);
+  EXPECT_TRUE(switched->argv.empty());
+  EXPECT_EQ(switched->http->url_template, "https://ci.example/{{branch}}");
+  EXPECT_EQ(switched->http->body_template, "x");
+  EXPECT_EQ(switched->http->method, "POST");
+  EXPECT_EQ(switched->http->timeout_ms, 30'000);
+  EXPECT_EQ(switched->http->max_attempts, 5);
+  EXPECT_TRUE(switched->http->headers.empty());
+
+  // And back: a command replaces the HTTP action; then an HTTP field alone is refused again.
+  JobInput back;
+  back.argv = std::vector<std::string>{"/bin/echo", "hi"};
+  auto command = service_->update_job("northwind", "build", back);
+  ASSERT_TRUE(command.has_value()) << command.error().message;
+  EXPECT_EQ(command->action, store::JobActionType::command);
+  EXPECT_FALSE(command->http.has_value());
+  JobInput method_only;
+  method_only.http = HttpActionInput{};
+  method_only.http->method = "PUT";
+  EXPECT_EQ(service_->update_job("northwind", "build", method_only).error().code,
+            ErrorCode::invalid_argument);
+
+  // Creating an HTTP job needs the url too.
+  JobInput create = command_job("hook");
+  create.argv.reset();
+  create.http = HttpActionInput{};
+  create.http->method = "PUT";
+  auto no_url = service_->create_job("northwind", create);
+  ASSERT_FALSE(no_url.has_value());
+  EXPECT_EQ(no_url.error().message, "http.url: is required");
+}
+
+TEST_F(JobServiceTest, ClearingTheTimeoutFallsBackToTheWorkerDefault) {
+  JobInput in = command_job("build");
+  in.timeout_ms = 120'000;
+  auto job = service_->create_job("northwind", in);
+  ASSERT_TRUE(job.has_value()) << job.error().message;
+  EXPECT_EQ(job->timeout_ms, std::optional<std::int64_t>(120'000));
+  JobInput clear;
+  clear.clear_timeout_ms = true;
+  auto cleared = service_->update_job("northwind", "build", clear);
+  ASSERT_TRUE(cleared.has_value()) << cleared.error().message;
+  EXPECT_EQ(cleared->timeout_ms, std::nullopt);
+}
+
 TEST_F(JobServiceTest, JobsAndRunsOfAnotherOrgAreNotFound) {
   ASSERT_TRUE(store_->create_org("Globex", kStart).has_value());
   auto job = service_->create_job("northwind", command_job("build"));
