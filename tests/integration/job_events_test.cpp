@@ -299,8 +299,8 @@ TEST_F(JobEventsTest, SkipMarkerIsReadFromTheRepositoryMirror) {
   ASSERT_EQ(r1.status, 202);
   const auto d1 = wait_processed(str(r1.json(), "delivery_id"));
   EXPECT_EQ(str(d1, "status"), "ignored");
-  EXPECT_EQ(str(d1, "reason"),
-            "skip marker [skip ci] in head commit " + skipped.substr(0, 7) + " of branch main");
+  EXPECT_EQ(str(d1, "reason"), "skip marker [skip ci] in head commit " + skipped.substr(0, 7) +
+                                   " of branch main skipped job build");
 
   const std::string built = git.commit("Compute the orbit faster");
   git.push("main");
