@@ -116,8 +116,10 @@ int Application::serve(const std::optional<std::filesystem::path>& port_file) {
     spdlog::error("recovery of job runs failed: {}", runs.error().detail);
     return 1;
   } else if (runs->interrupted > 0) {
-    spdlog::info("{} job runs left running by the previous run are interrupted ({} re-queued)",
-                 runs->interrupted, runs->requeued);
+    spdlog::info(
+        "{} job runs left running by the previous run are interrupted ({} re-queued, {} not "
+        "re-queued because a newer run of their ref exists)",
+        runs->interrupted, runs->requeued, runs->not_requeued);
   }
   if (auto requeued = store_->recover_after_restart(clock.now_ms()); !requeued) {
     spdlog::error("recovery failed: {}", requeued.error().detail);

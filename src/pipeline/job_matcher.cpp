@@ -30,6 +30,16 @@ void note(std::vector<std::string>& out, std::string reason) {
   if (std::find(out.begin(), out.end(), reason) == out.end()) out.push_back(std::move(reason));
 }
 
+/// "skip marker M in head commit H of WHAT skipped job a" (or "jobs a, b"): the jobs whose
+/// rules matched but that run nothing because of the marker.
+std::string skipped_by_marker(const std::string& marker, const std::string& hash,
+                              const std::string& what, const std::vector<std::string>& jobs) {
+  std::string out = "skip marker " + marker + " in head commit " + short_hash(hash) + " of " +
+                    what + " skipped " + (jobs.size() == 1 ? "job " : "jobs ");
+  for (std::size_t i = 0; i < jobs.size(); ++i) out += (i == 0 ? "" : ", ") + jobs[i];
+  return out;
+}
+
 /// Result of checking one spec against one name.
 enum class RuleCheck { matched, excluded, unmatched, invalid };
 
@@ -123,8 +133,11 @@ JobMatch match_push(const std::vector<store::JobRecord>& jobs, const std::string
       continue;
     }
     const std::string_view event = is_tag ? store::kJobEventTag : store::kJobEventPush;
-    std::vector<std::string> quiet;  // reasons shown only when nothing ran for this ref
+    std::vector<std::string> quiet;    // reasons shown only when nothing ran for this ref
+    std::vector<std::string> skipped;  // jobs matched, but the head commit has a skip marker
+    std::string skip_marker;
     bool unmatched = false;
+    bool matched = false;  // some job's rules match this ref, whether it runs or not
     bool ran = false;
     for (const auto& job : jobs) {
       if (!selects(job, event)) {
@@ -150,14 +163,15 @@ JobMatch match_push(const std::vector<store::JobRecord>& jobs, const std::string
         unmatched = true;
         continue;
       }
+      matched = true;
       if (!job.enabled) {
         note(quiet, "job " + job.name + " is disabled");
         continue;
       }
       if (job.skip_marker) {
         if (auto marker = skip.marker(change.to_hash)) {
-          note(out.not_run, "skip marker " + *marker + " in head commit " +
-                                short_hash(change.to_hash) + " of " + what);
+          skip_marker = *marker;
+          skipped.push_back(job.name);
           continue;
         }
       }
@@ -175,8 +189,11 @@ JobMatch match_push(const std::vector<store::JobRecord>& jobs, const std::string
       out.runs.push_back(std::move(run));
       ran = true;
     }
+    if (!skipped.empty()) {
+      note(out.not_run, skipped_by_marker(skip_marker, change.to_hash, what, skipped));
+    }
     if (!ran) {
-      if (unmatched) note(out.not_run, "no job matches " + what);
+      if (unmatched && !matched) note(out.not_run, "no job matches " + what);
       for (auto& q : quiet) note(out.not_run, std::move(q));
     }
   }
@@ -201,6 +218,8 @@ JobMatch match_pull_request(const std::vector<store::JobRecord>& jobs,
   }
   SkipCheck skip(message_of);
   std::vector<std::string> quiet;
+  std::vector<std::string> skipped;  // jobs matched, but the head commit has a skip marker
+  std::string skip_marker;
   bool ran = false;
   std::string to_hash = pr.source_hash;
   std::string from_hash = pr.target_hash;
@@ -255,8 +274,8 @@ JobMatch match_pull_request(const std::vector<store::JobRecord>& jobs,
     }
     if (job.skip_marker) {
       if (auto marker = skip.marker(to_hash)) {
-        note(out.not_run, "skip marker " + *marker + " in head commit " + short_hash(to_hash) +
-                              " of " + pr_name);
+        skip_marker = *marker;
+        skipped.push_back(job.name);
         continue;
       }
     }
@@ -278,6 +297,8 @@ JobMatch match_pull_request(const std::vector<store::JobRecord>& jobs,
     out.runs.push_back(std::move(run));
     ran = true;
   }
+  if (!skipped.empty())
+    note(out.not_run, skipped_by_marker(skip_marker, to_hash, pr_name, skipped));
   if (!ran) {
     for (auto& q : quiet) note(out.not_run, std::move(q));
   }

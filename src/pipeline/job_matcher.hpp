@@ -39,7 +39,9 @@ struct JobMatch {
 /// selects jobs with event "push" whose `branches` rules match; tag ADD/UPDATE selects jobs
 /// with event "tag" whose `tags` rules match (empty = every tag); deletions run nothing. A
 /// job with skip_marker on runs nothing when the head commit's message (from `message_of`)
-/// carries a skip marker.
+/// carries a skip marker; the reason then names the jobs it skipped. "no job matches <ref>" is
+/// given only when no job's rules match the ref (not when matching jobs were disabled or
+/// skipped).
 [[nodiscard]] JobMatch match_push(const std::vector<store::JobRecord>& jobs,
                                   const std::string& repository, const PushEvent& push,
                                   const std::string& delivery_id, UnixMillis now,

@@ -245,8 +245,12 @@ void JobRunner::execute(const store::JobRunRecord& run,
   }
   if (!reason.empty()) (void)store_.set_run_reason(run.id, reason);
   if (status == store::kRunInterrupted && job && *job && (*job)->requeue_interrupted) {
-    if (auto again = store_.rerun(run.id, clock_.now_ms()); again) {
-      spdlog::info("run {} interrupted: re-queued as run {}", run.id, again->id);
+    if (auto again = store_.requeue_interrupted_run(run.id, clock_.now_ms()); !again) {
+      spdlog::error("run {} interrupted: cannot re-queue it: {}", run.id, again.error().detail);
+    } else if (*again) {
+      spdlog::info("run {} interrupted: re-queued as run {}", run.id, (*again)->id);
+    } else {
+      spdlog::info("run {} interrupted: not re-queued, a newer run of its ref exists", run.id);
     }
   }
   if (on_run_finished_) on_run_finished_(status);

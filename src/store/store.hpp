@@ -53,8 +53,9 @@ struct CreatedRun {
 
 /// What recover_runs() did after a restart.
 struct RunRecovery {
-  int interrupted = 0;  ///< runs found running, now interrupted
-  int requeued = 0;     ///< new queued runs for jobs with requeue_interrupted
+  int interrupted = 0;   ///< runs found running, now interrupted
+  int requeued = 0;      ///< new queued runs for jobs with requeue_interrupted
+  int not_requeued = 0;  ///< interrupted runs not re-queued: a newer run exists (supersede)
 };
 
 /// The process group of a running command run (migration 0011), as recorded when it started.
@@ -289,8 +290,18 @@ class Store {
   /// Queues a new run with the same job, delivery, ref and hashes as `run_id`, the next attempt
   /// number and rerun_of = run_id. Errors: not_found.
   [[nodiscard]] virtual Result<JobRunRecord> rerun(std::int64_t run_id, UnixMillis now) = 0;
-  /// After a crash: runs left running become interrupted; for jobs with requeue_interrupted a
-  /// new queued run (next attempt, rerun_of = the interrupted run) is created. One transaction.
+  /// Queues the next attempt (rerun_of = run_id) of an interrupted run, as done for jobs with
+  /// requeue_interrupted. When the job has supersede on and another delivery has created a
+  /// newer run of the same job and ref (queued, running or finished), nothing is queued: the
+  /// attempt would build an older commit after a newer one. The run then stays interrupted and
+  /// "not re-queued: run N is newer" (N the newest such run) is added to its reason. Returns
+  /// the queued attempt, or nullopt. Errors: not_found; conflict when the run is not
+  /// interrupted.
+  [[nodiscard]] virtual Result<std::optional<JobRunRecord>> requeue_interrupted_run(
+      std::int64_t run_id, UnixMillis now) = 0;
+  /// After a crash: runs left running become interrupted; for jobs with requeue_interrupted
+  /// each is re-queued as requeue_interrupted_run() does (a new queued run, next attempt,
+  /// rerun_of = the interrupted run, unless a newer run supersedes it). One transaction.
   [[nodiscard]] virtual Result<RunRecovery> recover_runs(UnixMillis now) = 0;
 
   // Process groups of running command runs (sqlite_store_run_process.cpp). finish_run and

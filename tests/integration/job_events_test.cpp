@@ -299,8 +299,8 @@ TEST_F(JobEventsTest, SkipMarkerIsReadFromTheRepositoryMirror) {
   ASSERT_EQ(r1.status, 202);
   const auto d1 = wait_processed(str(r1.json(), "delivery_id"));
   EXPECT_EQ(str(d1, "status"), "ignored");
-  EXPECT_EQ(str(d1, "reason"),
-            "skip marker [skip ci] in head commit " + skipped.substr(0, 7) + " of branch main");
+  EXPECT_EQ(str(d1, "reason"), "skip marker [skip ci] in head commit " + skipped.substr(0, 7) +
+                                   " of branch main skipped job build");
 
   const std::string built = git.commit("Compute the orbit faster");
   git.push("main");
@@ -493,6 +493,50 @@ TEST_F(JobEventsTest, OneRunAtATimeAndANewerPushSupersedesTheWaitingOne) {
   EXPECT_EQ(str(list[1], "status"), "superseded");
   EXPECT_EQ(list[1].at("superseded_by").as_int64(), 3);
   EXPECT_EQ(str(list[2], "status"), "succeeded");
+}
+
+TEST_F(JobEventsTest, AStoppedRunIsNotRequeuedBehindANewerRunOfItsBranchWithSupersede) {
+  add_fixture_repo((tmp_ / "no-such-repo.git").string());
+  const fs::path marks = tmp_ / "marks";
+  fs::create_directories(marks);
+  add_job_with("deploy",
+               {"--branches", "sup", "--max-concurrent", "1", "--supersede", "true",
+                "--requeue-interrupted", "true"},
+               {"/bin/sh", "-c",
+                "echo \"$COMMITBRIDGE_RUN_ID $COMMITBRIDGE_ATTEMPT\" >> \"$1/started\"; "
+                "while [ -d \"$1\" ] && [ ! -e \"$1/release-$COMMITBRIDGE_RUN_ID\" ]; do sleep "
+                "0.02; done",
+                "sh", marks.string()});
+  ASSERT_TRUE(start_server());
+  auto push = [&](int n) {
+    const auto r = send_push(
+        "acme", token_,
+        bitbucket_push_body("NWA", "flight-planner",
+                            {branch_change("sup", "UPDATE", fake_hash("s" + std::to_string(n)),
+                                           fake_hash("s" + std::to_string(n + 1)))}));
+    EXPECT_EQ(r.status, 202);
+    return str(wait_processed(str(r.json(), "delivery_id")), "reason");
+  };
+  EXPECT_EQ(push(1), "1 job run queued: deploy@sup (run 1)");
+  ASSERT_TRUE(wait_until([&] { return read_file(marks / "started") == "1 0\n"; }))
+      << server_->stderr_text();
+  EXPECT_EQ(push(2), "1 job run queued: deploy@sup (run 2)");
+  EXPECT_EQ(push(3), "1 job run queued: deploy@sup (run 3, supersedes run 2)");
+  EXPECT_EQ(server_->stop(), 0) << server_->stderr_text();
+
+  // Run 1 was stopped, but run 3 builds a newer commit of the branch: only run 3 runs.
+  ASSERT_TRUE(server_->start());
+  ASSERT_TRUE(wait_until([&] { return read_file(marks / "started") == "1 0\n3 0\n"; }))
+      << read_file(marks / "started");
+  write_file(marks / "release-3", "");
+  const auto list = wait_runs_settled();  // newest first
+  ASSERT_EQ(list.size(), 3u) << json::serialize(list);
+  EXPECT_EQ(str(list[0], "status"), "succeeded");
+  EXPECT_EQ(str(list[1], "status"), "superseded");
+  EXPECT_EQ(str(list[2], "status"), "interrupted");
+  EXPECT_EQ(str(list[2], "status_reason"),
+            "the server stopped while the run was in progress; not re-queued: run 3 is newer");
+  EXPECT_EQ(read_file(marks / "started"), "1 0\n3 0\n");
 }
 
 TEST_F(JobEventsTest, JobsRunsAndDeliveriesThroughTheApi) {

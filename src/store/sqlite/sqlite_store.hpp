@@ -133,6 +133,8 @@ class SqliteStore final : public Store {
                                   const std::string& reason) override;
   Result<std::vector<std::int64_t>> cancel_requested_runs() override;
   Result<JobRunRecord> rerun(std::int64_t run_id, UnixMillis now) override;
+  Result<std::optional<JobRunRecord>> requeue_interrupted_run(std::int64_t run_id,
+                                                              UnixMillis now) override;
   Result<RunRecovery> recover_runs(UnixMillis now) override;
   // Process groups of running runs (sqlite_store_run_process.cpp).
   Result<void> set_run_process(const RunProcessRecord& process) override;

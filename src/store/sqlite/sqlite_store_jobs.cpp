@@ -289,6 +289,42 @@ Result<JobRunRecord> insert_retry(Connection& db, const JobRunRecord& of, UnixMi
   return created.first;
 }
 
+/// For a job with supersede on, the newest run of `run`'s job and ref that another delivery
+/// queued after it (whatever its status now); nullopt when there is none or supersede is off.
+Result<std::optional<std::int64_t>> newer_run_of(Connection& db, const JobRunRecord& run) {
+  CB_TRY_ASSIGN(s, db.prepare("SELECT MAX(r.id) FROM job_runs r JOIN jobs j ON j.id = r.job_id "
+                              "WHERE j.supersede = 1 AND r.job_id = ? AND r.ref_id = ? AND "
+                              "r.id > ? AND r.delivery_id <> ?"));
+  s.bind(1, run.job_id).bind(2, run.ref_id).bind(3, run.id).bind(4, run.delivery_id);
+  CB_TRY_ASSIGN(row, s.step());
+  if (!row) return std::optional<std::int64_t>{};
+  return s.optional_int64(0);
+}
+
+/// Queues the next attempt of an interrupted run, unless newer_run_of() finds a newer run: a
+/// re-queued attempt would then build an older commit after a newer one, so the run stays
+/// interrupted and its reason says which run is newer. Returns the queued attempt, or nullopt.
+Result<std::optional<JobRunRecord>> requeue_unless_superseded(Connection& db,
+                                                              const JobRunRecord& run,
+                                                              UnixMillis now) {
+  CB_TRY_ASSIGN(newer, newer_run_of(db, run));
+  if (newer) {
+    CB_TRY_ASSIGN(current, select_run(db, run.id));
+    const std::string before = current ? current->status_reason : std::string();
+    const std::string why = "not re-queued: run " + std::to_string(*newer) + " is newer";
+    CB_TRY_ASSIGN(u, db.prepare("UPDATE job_runs SET status_reason = ? WHERE id = ?"));
+    std::string reason = before.empty() ? why : before + "; " + why;
+    if (before.ends_with(why)) reason = before;  // asked again: said once
+    u.bind(1, reason).bind(2, run.id);
+    CB_TRY(u.run());
+    return std::optional<JobRunRecord>{};
+  }
+  CB_TRY_ASSIGN(again,
+                insert_retry(db, run, now,
+                             "re-queued after run " + std::to_string(run.id) + " was interrupted"));
+  return std::optional<JobRunRecord>{std::move(again)};
+}
+
 }  // namespace
 
 Result<JobRecord> SqliteStore::create_job(const JobRecord& job) {
@@ -568,6 +604,21 @@ Result<JobRunRecord> SqliteStore::rerun(std::int64_t run_id, UnixMillis now) {
   });
 }
 
+Result<std::optional<JobRunRecord>> SqliteStore::requeue_interrupted_run(std::int64_t run_id,
+                                                                         UnixMillis now) {
+  std::lock_guard lock(main_mutex_);
+  return transaction<std::optional<JobRunRecord>>(
+      main_, [&]() -> Result<std::optional<JobRunRecord>> {
+        CB_TRY_ASSIGN(run, select_run(main_, run_id));
+        if (!run) return fail(ErrorCode::not_found, "no run " + std::to_string(run_id));
+        if (run->status != kRunInterrupted) {
+          return fail(ErrorCode::conflict,
+                      "run " + std::to_string(run_id) + " is " + run->status + ", not interrupted");
+        }
+        return requeue_unless_superseded(main_, *run, now);
+      });
+}
+
 Result<RunRecovery> SqliteStore::recover_runs(UnixMillis now) {
   std::lock_guard lock(main_mutex_);
   return transaction<RunRecovery>(main_, [&]() -> Result<RunRecovery> {
@@ -594,9 +645,12 @@ Result<RunRecovery> SqliteStore::recover_runs(UnixMillis now) {
       CB_TRY(u.run());
       ++out.interrupted;
       if (requeue && !run.cancel_requested) {
-        CB_TRY(insert_retry(main_, run, now,
-                            "re-queued after run " + std::to_string(run.id) + " was interrupted"));
-        ++out.requeued;
+        CB_TRY_ASSIGN(again, requeue_unless_superseded(main_, run, now));
+        if (again) {
+          ++out.requeued;
+        } else {
+          ++out.not_requeued;
+        }
       }
     }
     return out;

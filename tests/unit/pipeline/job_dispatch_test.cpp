@@ -360,7 +360,21 @@ TEST_F(JobDispatchTest, SkipMarkerInTheHeadCommitOfThePreviewRunsNothing) {
   EXPECT_EQ(outcome.status, "done");
   EXPECT_EQ(outcome.reason,
             "1 job run queued: always@main (run 1); skip marker [ci skip] in head commit bbbbbbb "
-            "of branch main");
+            "of branch main skipped job build");
+}
+
+TEST_F(JobDispatchTest, SkipMarkerOfAMatchingJobIsTheReasonAndNotNoJobMatches) {
+  add_job("build", "main", {"/bin/true"});
+  add_job("deploy", "release/*", {"/bin/true"});
+  const auto delivery = claimed_delivery("d-1");
+  PushEvent p = push("main");
+  p.to_commit = CommitPreview{"3844482" + std::string(33, 'b'), "wip [CI SKIP]", {}, 0, {}};
+  p.changes.front().to_hash = p.to_commit->hash;
+  const auto outcome = dispatch_->dispatch(delivery, repo_, p, std::string(kPayload));
+  EXPECT_EQ(outcome.status, "ignored");
+  EXPECT_EQ(outcome.reason,
+            "skip marker [ci skip] in head commit 3844482 of branch main skipped job build");
+  EXPECT_TRUE(runs_of("d-1").empty());
 }
 
 TEST_F(JobDispatchTest, TagPushRunsJobsThatSelectTagsWithTheirTagRules) {

@@ -169,8 +169,44 @@ TEST(JobMatcherTest, HeadCommitMessageIsLookedUpOncePerHash) {
   });
   EXPECT_EQ(lookups, 1);
   EXPECT_TRUE(m.runs.empty());
-  EXPECT_EQ(m.not_run, std::vector<std::string>{
-                           "skip marker [skip ci] in head commit ccccccc of branch main"});
+  EXPECT_EQ(m.not_run,
+            std::vector<std::string>{
+                "skip marker [skip ci] in head commit ccccccc of branch main skipped jobs a, b"});
+}
+
+TEST(JobMatcherTest, AMatchingJobSkippedByTheMarkerIsNamedAndNoJobMatchesIsNotSaid) {
+  store::JobRecord build;
+  build.id = 1;
+  build.name = "build";
+  build.branches = "main";
+  store::JobRecord deploy = build;
+  deploy.id = 2;
+  deploy.name = "deploy";
+  deploy.branches = "release/*";
+  PushEvent push;
+  RefChange change;
+  change.ref_id = "refs/heads/main";
+  change.display_id = "main";
+  change.to_hash = "3844482" + std::string(33, 'a');
+  push.changes = {change};
+  const auto m = match_push({build, deploy}, "P/r", push, "d", 0, [](const std::string&) {
+    return std::optional<std::string>("wip [CI SKIP]");
+  });
+  EXPECT_TRUE(m.runs.empty());
+  EXPECT_EQ(m.not_run, std::vector<std::string>{"skip marker [ci skip] in head commit 3844482 of "
+                                                "branch main skipped job build"});
+
+  // Without the marker the same jobs run build; with no job matching, that is what is said.
+  const auto plain = match_push({build, deploy}, "P/r", push, "d", 0, [](const std::string&) {
+    return std::optional<std::string>("wip");
+  });
+  ASSERT_EQ(plain.runs.size(), 1u);
+  EXPECT_EQ(plain.runs[0].job_name, "build");
+  EXPECT_TRUE(plain.not_run.empty());
+  const auto none = match_push({deploy}, "P/r", push, "d", 0, [](const std::string&) {
+    return std::optional<std::string>("wip [CI SKIP]");
+  });
+  EXPECT_EQ(none.not_run, std::vector<std::string>{"no job matches branch main"});
 }
 
 }  // namespace

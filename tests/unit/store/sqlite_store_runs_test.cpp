@@ -178,6 +178,102 @@ TEST_F(SqliteStoreRunsTest, ProcessGroupsOfRunningRunsAreRecordedAndClearedWhenT
   EXPECT_EQ(missing.error().code, ErrorCode::not_found);
 }
 
+TEST_F(SqliteStoreRunsTest, AnInterruptedRunIsNotRequeuedBehindANewerRunOfItsRefWithSupersede) {
+  JobRecord spec = job_;
+  spec.id = 0;
+  spec.name = "deploy";
+  spec.supersede = true;
+  spec.requeue_interrupted = true;
+  auto deploy = store_->create_job(spec);
+  ASSERT_TRUE(deploy.has_value()) << deploy.error().detail;
+  auto run_for = [&](std::string delivery, std::string ref) {
+    JobRunRecord run = run_of(std::move(delivery), std::move(ref), "main");
+    run.job_id = deploy->id;
+    return run;
+  };
+  // Run A runs; B and C of later pushes to the same branch wait, and C supersedes B. A run of
+  // another branch is queued too.
+  auto a = store_->create_job_runs({run_for("d-1", "refs/heads/main")}, 2'000);
+  ASSERT_TRUE(a.has_value()) << a.error().detail;
+  const auto id_a = a->front().run.id;
+  ASSERT_TRUE(store_->mark_run_started(id_a, 2'100, ""));
+  auto later = store_->create_job_runs({run_for("d-2", "refs/heads/main")}, 2'200);
+  ASSERT_TRUE(later.has_value());
+  const auto id_b = later->front().run.id;
+  later = store_->create_job_runs({run_for("d-3", "refs/heads/main")}, 2'300);
+  ASSERT_TRUE(later.has_value());
+  const auto id_c = later->front().run.id;
+  EXPECT_THAT(later->front().superseded, ElementsAre(id_b));
+  ASSERT_TRUE(store_->create_job_runs({run_for("d-3", "refs/heads/dev")}, 2'300));
+
+  // A restart finds A running: interrupted, and not queued again, since C builds a newer commit.
+  auto recovered = store_->recover_runs(3'000);
+  ASSERT_TRUE(recovered.has_value()) << recovered.error().detail;
+  EXPECT_EQ(recovered->interrupted, 1);
+  EXPECT_EQ(recovered->requeued, 0);
+  EXPECT_EQ(recovered->not_requeued, 1);
+  auto run_a = store_->get_run(id_a);
+  ASSERT_TRUE(run_a && *run_a);
+  EXPECT_EQ((*run_a)->status, "interrupted");
+  EXPECT_EQ((*run_a)->status_reason,
+            "the server stopped while the run was in progress; not "
+            "re-queued: run " +
+                std::to_string(id_c) + " is newer");
+  RunQuery q;
+  q.job_id = deploy->id;
+  q.status = "queued";
+  auto queued = store_->list_runs(q);
+  ASSERT_TRUE(queued.has_value());
+  ASSERT_EQ(queued->size(), 2u);
+  EXPECT_EQ((*queued)[1].id, id_c);
+  EXPECT_EQ((*queued)[0].ref_id, "refs/heads/dev");
+
+  // C runs and finishes; the run of the other branch, stopped by the runner (SIGTERM), has no
+  // newer run of its ref: it is queued again.
+  auto c = store_->claim_next_run(3'100, nullptr);
+  ASSERT_TRUE(c.has_value() && *c);
+  EXPECT_EQ((*c)->id, id_c);
+  ASSERT_TRUE(store_->finish_run(id_c, "succeeded", 0, 3'200, ""));
+  auto not_again = store_->requeue_interrupted_run(id_a, 3'250);
+  ASSERT_TRUE(not_again.has_value()) << not_again.error().detail;
+  EXPECT_FALSE(not_again->has_value()) << "C, finished, is still newer";
+  const auto dev = (*queued)[0].id;
+  ASSERT_TRUE(store_->mark_run_started(dev, 3'300, ""));
+  ASSERT_TRUE(store_->finish_run(dev, "interrupted", std::nullopt, 3'400, ""));
+  auto again = store_->requeue_interrupted_run(dev, 3'500);
+  ASSERT_TRUE(again.has_value()) << again.error().detail;
+  ASSERT_TRUE(again->has_value());
+  EXPECT_EQ((*again)->status, "queued");
+  EXPECT_EQ((*again)->rerun_of, std::optional<std::int64_t>(dev));
+  EXPECT_EQ((*again)->attempt, 1);
+  EXPECT_EQ((*again)->status_reason,
+            "re-queued after run " + std::to_string(dev) + " was interrupted");
+
+  // Only an interrupted run is re-queued.
+  const auto refused = store_->requeue_interrupted_run(id_c, 4'000);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::conflict);
+  EXPECT_EQ(store_->requeue_interrupted_run(id_c + 100, 4'000).error().code, ErrorCode::not_found);
+}
+
+TEST_F(SqliteStoreRunsTest, WithoutSupersedeAnInterruptedRunIsRequeuedEvenBehindANewerRun) {
+  JobRecord spec = job_;
+  spec.requeue_interrupted = true;
+  ASSERT_TRUE(store_->update_job(spec));
+  auto a = store_->create_job_runs({run_of("d-1", "refs/heads/main", "main")}, 2'000);
+  ASSERT_TRUE(a.has_value());
+  const auto id_a = a->front().run.id;
+  ASSERT_TRUE(store_->mark_run_started(id_a, 2'100, ""));
+  ASSERT_TRUE(store_->create_job_runs({run_of("d-2", "refs/heads/main", "main")}, 2'200));
+  auto recovered = store_->recover_runs(3'000);
+  ASSERT_TRUE(recovered.has_value());
+  EXPECT_EQ(recovered->requeued, 1);
+  EXPECT_EQ(recovered->not_requeued, 0);
+  auto run_a = store_->get_run(id_a);
+  ASSERT_TRUE(run_a && *run_a);
+  EXPECT_EQ((*run_a)->status_reason, "the server stopped while the run was in progress");
+}
+
 TEST_F(SqliteStoreRunsTest, ListRunsIsNewestFirstAndPagesWithBeforeId) {
   std::vector<std::int64_t> ids;
   for (const std::string d : {"d-1", "d-2", "d-3"}) {
