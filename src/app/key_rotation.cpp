@@ -79,9 +79,10 @@ Result<KeyRotation> rotate_key(Application& app) {
     if (!from_env) std::filesystem::remove(pending, ec);
     return std::unexpected(count.error());
   }
-  KeyRotation out{*count, new_box.key_fingerprint(), {}};
+  KeyRotation out{*count, new_box.key_fingerprint(), {}, {}};
   if (from_env) {
     out.new_key_hex = auth::to_hex(*key);
+    out.key_source = config.key_source.empty() ? "COMMITBRIDGE_SECURITY_KEY" : config.key_source;
     return out;
   }
   std::error_code ec;

@@ -11,7 +11,9 @@ namespace cb::app {
 struct KeyRotation {
   std::size_t resealed = 0;  ///< sealed secrets re-encrypted (current and previous ones)
   std::string fingerprint;   ///< fingerprint of the new key
-  std::string new_key_hex;   ///< set only when the key comes from the environment
+  std::string new_key_hex;   ///< set only when the key is configured (environment or file)
+  std::string key_source;    ///< where that key is set: "COMMITBRIDGE_SECURITY_KEY" or
+                             ///< "<config file>: security.key"
 };
 
 /// Generates a new 256-bit key and re-seals every webhook secret with it in one transaction.

@@ -419,7 +419,7 @@ void add_org_token_commands(CLI::App& root, CommonOptions& common, std::function
         std::cout << "re-sealed " << rotated->resealed << " secrets under key "
                   << rotated->fingerprint << "\n";
         if (!rotated->new_key_hex.empty()) {
-          std::cout << "The key comes from COMMITBRIDGE_SECURITY_KEY: set it to\n"
+          std::cout << "The key comes from " << rotated->key_source << ": set it to\n"
                     << rotated->new_key_hex << "\nbefore the next start.\n";
         }
         return 0;

@@ -1010,6 +1010,29 @@ TEST_F(AdminKeysTest, KeysRotateResealsEverySecretAndRefusesAWrongKey) {
 namespace cbtest {
 namespace {
 
+TEST(KeySourceTest, KeysRotateNamesWhereTheConfiguredKeyIsSet) {
+  TempDir dir;
+  const std::string key(64, 'a');
+  // From the environment.
+  const std::string env_data = (dir.path() / "env-data").string();
+  const Env env{{"COMMITBRIDGE_SECURITY_KEY", key}};
+  ASSERT_EQ(run_cli({"org", "create", "acme", "--data-dir", env_data}, env).exit_code, 0);
+  const auto by_env = run_cli({"keys", "rotate", "--data-dir", env_data}, env);
+  ASSERT_EQ(by_env.exit_code, 0) << by_env.describe();
+  EXPECT_TRUE(Contains(by_env.out, "The key comes from COMMITBRIDGE_SECURITY_KEY: set it to\n"))
+      << by_env.out;
+  // From the config file.
+  const auto file = dir.path() / "commitbridge.toml";
+  write_file(file, "[storage]\ndata_dir = \"" + (dir.path() / "file-data").string() +
+                       "\"\n[security]\nkey = \"" + key + "\"\n");
+  ASSERT_EQ(run_cli({"org", "create", "acme", "--config", file.string()}).exit_code, 0);
+  const auto by_file = run_cli({"keys", "rotate", "--config", file.string()});
+  ASSERT_EQ(by_file.exit_code, 0) << by_file.describe();
+  EXPECT_TRUE(
+      Contains(by_file.out, "The key comes from " + file.string() + ": security.key: set it to\n"))
+      << by_file.out;
+}
+
 TEST(ServerLockTest, OneServerPerDataDirectoryAndNoKeyRotationBesideIt) {
   TempDir dir;
   const std::string data = (dir.path() / "data").string();
