@@ -13,6 +13,7 @@
 
 #include "app/application.hpp"
 #include "app/config.hpp"
+#include "config_test_util.hpp"
 #include "pipeline/job_placeholders.hpp"
 
 namespace cb::app {
@@ -20,21 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-/// An Environment over a fixed map; never reads the process environment.
-Environment env_of(std::map<std::string, std::string> vars) {
-  Environment env;
-  env.lookup = [vars](const std::string& name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-  env.names = [vars] {
-    std::vector<std::string> out;
-    for (const auto& [name, value] : vars) out.push_back(name);
-    return out;
-  };
-  return env;
-}
+using testing::env_of;
 
 Result<Config> load_env(std::map<std::string, std::string> vars) {
   return load_config(ConfigOverrides{}, env_of(std::move(vars)));

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "app/config.hpp"
+#include "config_test_util.hpp"
 
 namespace cb::app {
 namespace {
@@ -18,21 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-/// An Environment over a fixed map; never reads the process environment.
-Environment env_of(std::map<std::string, std::string> vars) {
-  Environment env;
-  env.lookup = [vars](const std::string& name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-  env.names = [vars] {
-    std::vector<std::string> out;
-    for (const auto& [name, value] : vars) out.push_back(name);
-    return out;
-  };
-  return env;
-}
+using testing::env_of;
 
 class ConfigLimitsTest : public ::testing::Test {
  protected:

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "app/config.hpp"
+#include "config_test_util.hpp"
 
 namespace cb::app {
 namespace {
@@ -18,21 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-/// An Environment over a fixed map; never reads the process environment.
-Environment fake_env(std::map<std::string, std::string> vars) {
-  Environment env;
-  env.lookup = [vars](const std::string& name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-  env.names = [vars] {
-    std::vector<std::string> out;
-    for (const auto& [name, value] : vars) out.push_back(name);
-    return out;
-  };
-  return env;
-}
+using testing::env_of;
 
 class ConfigTest : public ::testing::Test {
  protected:
@@ -56,14 +43,14 @@ class ConfigTest : public ::testing::Test {
   Result<Config> load_file(const std::string& text, std::map<std::string, std::string> env = {}) {
     ConfigOverrides o;
     o.config_file = write_config(text);
-    return load_config(o, fake_env(std::move(env)));
+    return load_config(o, env_of(std::move(env)));
   }
 
   fs::path dir_;
 };
 
 TEST_F(ConfigTest, DefaultsWithoutFileOrEnvironment) {
-  auto c = load_config(ConfigOverrides{}, fake_env({}));
+  auto c = load_config(ConfigOverrides{}, env_of({}));
   ASSERT_TRUE(c.has_value()) << c.error().message;
   EXPECT_EQ(c->listen_host, "127.0.0.1");
   EXPECT_EQ(c->listen_port, 8080);
@@ -129,7 +116,7 @@ json = true
 
 TEST_F(ConfigTest, ConfigFileCanBeNamedByTheEnvironment) {
   const auto path = write_config("[server]\nthreads = 8\n", "from-env.toml");
-  auto c = load_config(ConfigOverrides{}, fake_env({{"COMMITBRIDGE_CONFIG", path.string()}}));
+  auto c = load_config(ConfigOverrides{}, env_of({{"COMMITBRIDGE_CONFIG", path.string()}}));
   ASSERT_TRUE(c.has_value()) << c.error().message;
   EXPECT_EQ(c->threads, 8u);
 }
@@ -155,8 +142,8 @@ TEST_F(ConfigTest, CommandLineBeatsTheEnvironment) {
   o.config_file = write_config("[server]\nlisten = \"127.0.0.1:9000\"\n");
   o.listen = "[::1]:9500";
   o.data_dir = fs::path("/cli/data");
-  auto c = load_config(o, fake_env({{"COMMITBRIDGE_SERVER_LISTEN", "127.0.0.1:9001"},
-                                    {"COMMITBRIDGE_STORAGE_DATA_DIR", "/env/data"}}));
+  auto c = load_config(o, env_of({{"COMMITBRIDGE_SERVER_LISTEN", "127.0.0.1:9001"},
+                                  {"COMMITBRIDGE_STORAGE_DATA_DIR", "/env/data"}}));
   ASSERT_TRUE(c.has_value()) << c.error().message;
   EXPECT_EQ(c->listen_host, "::1");
   EXPECT_EQ(c->listen_port, 9500);
@@ -221,7 +208,7 @@ TEST_F(ConfigTest, InvalidTomlNamesFileAndLine) {
 TEST_F(ConfigTest, MissingConfigFileIsAnError) {
   ConfigOverrides o;
   o.config_file = dir_ / "absent.toml";
-  auto c = load_config(o, fake_env({}));
+  auto c = load_config(o, env_of({}));
   ASSERT_FALSE(c.has_value());
   EXPECT_EQ(c.error().code, ErrorCode::invalid_argument);
   EXPECT_THAT(c.error().message, HasSubstr("absent.toml does not exist"));
@@ -234,20 +221,20 @@ TEST_F(ConfigTest, BadListenIsAnErrorFromFileEnvOrCommandLine) {
   EXPECT_THAT(from_file.error().message, HasSubstr("is not HOST:PORT"));
 
   auto from_env =
-      load_config(ConfigOverrides{}, fake_env({{"COMMITBRIDGE_SERVER_LISTEN", "host:99999"}}));
+      load_config(ConfigOverrides{}, env_of({{"COMMITBRIDGE_SERVER_LISTEN", "host:99999"}}));
   ASSERT_FALSE(from_env.has_value());
   EXPECT_THAT(from_env.error().message, HasSubstr("COMMITBRIDGE_SERVER_LISTEN"));
   EXPECT_THAT(from_env.error().message, HasSubstr("'99999'"));
 
   ConfigOverrides o;
   o.listen = "127.0.0.1:http";
-  auto from_cli = load_config(o, fake_env({}));
+  auto from_cli = load_config(o, env_of({}));
   ASSERT_FALSE(from_cli.has_value());
   EXPECT_EQ(from_cli.error().code, ErrorCode::invalid_argument);
 }
 
 TEST_F(ConfigTest, BadEnvironmentValueNamesTheVariable) {
-  auto c = load_config(ConfigOverrides{}, fake_env({{"COMMITBRIDGE_WORKER_MAX_ATTEMPTS", "many"}}));
+  auto c = load_config(ConfigOverrides{}, env_of({{"COMMITBRIDGE_WORKER_MAX_ATTEMPTS", "many"}}));
   ASSERT_FALSE(c.has_value());
   EXPECT_EQ(c.error().code, ErrorCode::invalid_argument);
   EXPECT_THAT(c.error().message, HasSubstr("COMMITBRIDGE_WORKER_MAX_ATTEMPTS"));
