@@ -276,12 +276,15 @@ Result<void> check_env_name(const std::string& name, const std::vector<Setting>&
   const std::string section = rest.substr(0, underscore);
   const auto in_section = [&](const Setting& s) { return upper(s.section) == section; };
   if (std::none_of(all.begin(), all.end(), in_section)) return {};
+  const auto known = [](const Setting& s) { return env_name(s.section, s.key); };
+  if (std::any_of(all.begin(), all.end(), [&](const Setting& s) { return known(s) == name; })) {
+    return {};
+  }
+  const std::string wanted = upper(name);
   const Setting* closest = nullptr;
   std::size_t best = 3;  // suggest only a name at most two edits away
   for (const auto& s : all) {
-    const std::string known = env_name(s.section, s.key);
-    if (known == name) return {};
-    const std::size_t d = edit_distance(upper(name), known);
+    const std::size_t d = edit_distance(wanted, known(s));
     if (d < best) {
       best = d;
       closest = &s;
@@ -291,7 +294,7 @@ Result<void> check_env_name(const std::string& name, const std::vector<Setting>&
                         std::string(std::find_if(all.begin(), all.end(), in_section)->section) +
                         "]";
   if (closest != nullptr) {
-    message += "; did you mean " + env_name(closest->section, closest->key) + "?";
+    message += "; did you mean " + known(*closest) + "?";
   }
   return fail(ErrorCode::invalid_argument, message);
 }

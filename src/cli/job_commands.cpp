@@ -434,57 +434,55 @@ void add_job_commands(CLI::App& root, CommonOptions& common, std::function<int()
     list->add_option("--before", before, "page: only runs with id below this")
         ->check(positive_id("run id"));
     list->add_flag("--json", as_json, "print JSON");
-    list->callback([&action, &common] {
-      action = [&common]() -> int {
-        auto a = open_application(common);
-        if (!a) return 1;
-        store::RunQuery q;
-        if (org) {
-          auto found = a->store().find_org(*org);
-          if (!found) return report(found.error());
-          if (!*found)
-            return report(make_error(ErrorCode::not_found, "no org named '" + *org + "'"));
-          q.org_id = (*found)->id;
-        }
-        q.delivery_id = delivery;
-        if (job_ref) {
-          SystemClock clock;
-          pipeline::JobService service(a->store(), a->secret_box(), clock);
-          auto job = job_of_filter(a->store(), service, org, *job_ref);
-          if (!job) return report(job.error());
-          q.job_id = job->id;
-        }
-        q.status = status;
-        q.branch = branch;
-        for (auto [text, target, field] :
-             {std::tuple{&since, &q.since, "--since"}, std::tuple{&until, &q.until, "--until"}}) {
-          if (!*text) continue;
-          auto t = pipeline::parse_time_filter(field, **text);
-          if (!t) return report(t.error());
-          *target = *t;
-        }
-        q.limit = limit;
-        q.before_id = before;
-        auto rows = a->store().list_runs(q);
-        if (!rows) return report(rows.error());
-        if (as_json) {
-          json::array arr;
-          for (const auto& r : *rows) arr.push_back(pipeline::run_json(r));
-          std::cout << json::serialize(arr) << "\n";
+    list->callback([&action, with_service] {
+      action = [with_service]() -> int {
+        return with_service([](app::Application& a, pipeline::JobService& service) -> int {
+          store::RunQuery q;
+          if (org) {
+            auto found = a.store().find_org(*org);
+            if (!found) return report(found.error());
+            if (!*found)
+              return report(make_error(ErrorCode::not_found, "no org named '" + *org + "'"));
+            q.org_id = (*found)->id;
+          }
+          q.delivery_id = delivery;
+          if (job_ref) {
+            auto job = job_of_filter(a.store(), service, org, *job_ref);
+            if (!job) return report(job.error());
+            q.job_id = job->id;
+          }
+          q.status = status;
+          q.branch = branch;
+          for (auto [text, target, field] :
+               {std::tuple{&since, &q.since, "--since"}, std::tuple{&until, &q.until, "--until"}}) {
+            if (!*text) continue;
+            auto t = pipeline::parse_time_filter(field, **text);
+            if (!t) return report(t.error());
+            *target = *t;
+          }
+          q.limit = limit;
+          q.before_id = before;
+          auto rows = a.store().list_runs(q);
+          if (!rows) return report(rows.error());
+          if (as_json) {
+            json::array arr;
+            for (const auto& r : *rows) arr.push_back(pipeline::run_json(r));
+            std::cout << json::serialize(arr) << "\n";
+            return 0;
+          }
+          std::cout << std::left << std::setw(6) << "ID" << std::setw(16) << "JOB" << std::setw(26)
+                    << "REPOSITORY" << std::setw(18) << "EVENT" << std::setw(24) << "BRANCH"
+                    << std::setw(12) << "STATUS" << std::setw(6) << "EXIT"
+                    << "STARTED\n";
+          for (const auto& r : *rows) {
+            std::cout << std::setw(6) << r.id << std::setw(16) << r.job_name << std::setw(26)
+                      << r.repository << std::setw(18) << r.event << std::setw(24) << r.branch
+                      << std::setw(12) << r.status << std::setw(6)
+                      << (r.exit_code ? std::to_string(*r.exit_code) : "-")
+                      << time_or_dash(r.started_at_ms) << "\n";
+          }
           return 0;
-        }
-        std::cout << std::left << std::setw(6) << "ID" << std::setw(16) << "JOB" << std::setw(26)
-                  << "REPOSITORY" << std::setw(18) << "EVENT" << std::setw(24) << "BRANCH"
-                  << std::setw(12) << "STATUS" << std::setw(6) << "EXIT"
-                  << "STARTED\n";
-        for (const auto& r : *rows) {
-          std::cout << std::setw(6) << r.id << std::setw(16) << r.job_name << std::setw(26)
-                    << r.repository << std::setw(18) << r.event << std::setw(24) << r.branch
-                    << std::setw(12) << r.status << std::setw(6)
-                    << (r.exit_code ? std::to_string(*r.exit_code) : "-")
-                    << time_or_dash(r.started_at_ms) << "\n";
-        }
-        return 0;
+        });
       };
     });
   }

@@ -312,9 +312,11 @@ Result<std::optional<JobRunRecord>> requeue_unless_superseded(Connection& db,
     CB_TRY_ASSIGN(current, select_run(db, run.id));
     const std::string before = current ? current->status_reason : std::string();
     const std::string why = "not re-queued: run " + std::to_string(*newer) + " is newer";
+    // Asked again (the same newer run): said once.
+    const std::string reason = before.empty()          ? why
+                               : before.ends_with(why) ? before
+                                                       : before + "; " + why;
     CB_TRY_ASSIGN(u, db.prepare("UPDATE job_runs SET status_reason = ? WHERE id = ?"));
-    std::string reason = before.empty() ? why : before + "; " + why;
-    if (before.ends_with(why)) reason = before;  // asked again: said once
     u.bind(1, reason).bind(2, run.id);
     CB_TRY(u.run());
     return std::optional<JobRunRecord>{};
@@ -326,6 +328,26 @@ Result<std::optional<JobRunRecord>> requeue_unless_superseded(Connection& db,
 }
 
 }  // namespace
+
+Result<std::string> running_runs(Connection& db, std::string_view job_column, std::int64_t value,
+                                 bool name_jobs) {
+  // The repeated status term lets SQLite use the partial index job_runs_active.
+  CB_TRY_ASSIGN(s, db.prepare("SELECT r.id, j.name FROM job_runs r JOIN jobs j ON j.id = "
+                              "r.job_id WHERE j." +
+                              std::string(job_column) +
+                              " = ? AND r.status IN ('queued', 'running') AND r.status = "
+                              "'running' ORDER BY r.id"));
+  s.bind(1, value);
+  std::string out;
+  while (true) {
+    CB_TRY_ASSIGN(row, s.step());
+    if (!row) break;
+    out += (out.empty() ? "" : ", ") + std::to_string(s.int64(0));
+    if (name_jobs) out += " (job " + s.text(1) + ")";
+  }
+  s.reset();
+  return out;
+}
 
 Result<JobRecord> SqliteStore::create_job(const JobRecord& job) {
   std::lock_guard lock(main_mutex_);
@@ -408,17 +430,7 @@ Result<void> SqliteStore::delete_job(std::int64_t job_id) {
   std::lock_guard lock(main_mutex_);
   return transaction<void>(main_, [&]() -> Result<void> {
     // In the same transaction as the delete: the runner cannot start one in between.
-    CB_TRY_ASSIGN(running, main_.prepare("SELECT id FROM job_runs WHERE job_id = ? AND status IN "
-                                         "('queued', 'running') AND status = 'running' "
-                                         "ORDER BY id"));
-    running.bind(1, job_id);
-    std::string ids;
-    while (true) {
-      CB_TRY_ASSIGN(row, running.step());
-      if (!row) break;
-      ids += (ids.empty() ? "" : ", ") + std::to_string(running.int64(0));
-    }
-    running.reset();
+    CB_TRY_ASSIGN(ids, running_runs(main_, "id", job_id, false));
     if (!ids.empty()) {
       return fail(ErrorCode::conflict, "the job has runs in progress: " + ids);
     }

@@ -1,20 +1,10 @@
 // SqliteStore: the repository registry (Store's "Repositories" section).
 
 #include "store/sqlite/sqlite_store.hpp"
+#include "store/sqlite/store_helpers.hpp"
 
 namespace cb::store::sqlite {
 namespace {
-
-#define CB_REPO_TRY_ASSIGN(var, expr)                              \
-  auto var##_result = (expr);                                      \
-  if (!var##_result) return std::unexpected(var##_result.error()); \
-  auto var = std::move(*var##_result)
-
-#define CB_REPO_TRY(expr)                                                \
-  do {                                                                   \
-    auto cb_try_result_ = (expr);                                        \
-    if (!cb_try_result_) return std::unexpected(cb_try_result_.error()); \
-  } while (false)
 
 constexpr std::string_view kColumns =
     "id, org_id, provider, project_key, slug, clone_url, auto_update_alm, created_at_ms, "
@@ -89,19 +79,6 @@ Error repository_conflict(const RepositoryRecord& r) {
                                              r.provider + ") is already registered in this org");
 }
 
-/// Runs `work` in an IMMEDIATE transaction on `db` (the caller holds the connection's lock).
-template <class T, class F>
-Result<T> run_in_transaction(Connection& db, F&& work) {
-  CB_REPO_TRY(db.exec("BEGIN IMMEDIATE"));
-  Result<T> r = work();
-  if (!r) {
-    (void)db.exec("ROLLBACK");
-    return r;
-  }
-  CB_REPO_TRY(db.exec("COMMIT"));
-  return r;
-}
-
 }  // namespace
 
 Result<RepositoryRecord> SqliteStore::create_repository(const RepositoryRecord& r) {
@@ -110,7 +87,7 @@ Result<RepositoryRecord> SqliteStore::create_repository(const RepositoryRecord& 
   if (in.updated_at_ms == 0) in.updated_at_ms = in.created_at_ms;
   if (in.display_name.empty()) in.display_name = in.slug;
   if (in.credential_type.empty()) in.credential_type = std::string(kCredentialNone);
-  CB_REPO_TRY_ASSIGN(
+  CB_TRY_ASSIGN(
       s, main_.prepare("INSERT INTO repositories (org_id, created_at_ms, provider, project_key, "
                        "slug, clone_url, auto_update_alm, display_name, ssh_clone_url, browse_url, "
                        "default_branch, credential_type, credential_username, ssh_key_path, "
@@ -132,20 +109,20 @@ Result<std::optional<RepositoryRecord>> SqliteStore::find_repository(std::int64_
                                                                      const std::string& project_key,
                                                                      const std::string& slug) {
   std::lock_guard lock(main_mutex_);
-  CB_REPO_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kColumns) +
-                                      " FROM repositories WHERE org_id = ? AND provider = ? AND "
-                                      "project_key = ? AND slug = ?"));
+  CB_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kColumns) +
+                                 " FROM repositories WHERE org_id = ? AND provider = ? AND "
+                                 "project_key = ? AND slug = ?"));
   s.bind(1, org_id).bind(2, provider).bind(3, project_key).bind(4, slug);
-  CB_REPO_TRY_ASSIGN(row, s.step());
+  CB_TRY_ASSIGN(row, s.step());
   if (!row) return std::optional<RepositoryRecord>{};
   return std::optional<RepositoryRecord>{read_repository(s)};
 }
 
 Result<std::vector<RepositoryRecord>> SqliteStore::list_repositories(std::int64_t org_id) {
   std::lock_guard lock(main_mutex_);
-  CB_REPO_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kColumns) +
-                                      " FROM repositories WHERE org_id = ? ORDER BY project_key, "
-                                      "slug, provider"));
+  CB_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kColumns) +
+                                 " FROM repositories WHERE org_id = ? ORDER BY project_key, "
+                                 "slug, provider"));
   s.bind(1, org_id);
   return read_all<RepositoryRecord>(s);
 }
@@ -153,10 +130,10 @@ Result<std::vector<RepositoryRecord>> SqliteStore::list_repositories(std::int64_
 Result<std::optional<RepositoryRecord>> SqliteStore::get_repository(std::int64_t org_id,
                                                                     std::int64_t repository_id) {
   std::lock_guard lock(main_mutex_);
-  CB_REPO_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kColumns) +
-                                      " FROM repositories WHERE org_id = ? AND id = ?"));
+  CB_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kColumns) +
+                                 " FROM repositories WHERE org_id = ? AND id = ?"));
   s.bind(1, org_id).bind(2, repository_id);
-  CB_REPO_TRY_ASSIGN(row, s.step());
+  CB_TRY_ASSIGN(row, s.step());
   if (!row) return std::optional<RepositoryRecord>{};
   return std::optional<RepositoryRecord>{read_repository(s)};
 }
@@ -164,17 +141,17 @@ Result<std::optional<RepositoryRecord>> SqliteStore::get_repository(std::int64_t
 Result<std::vector<RepositoryRecord>> SqliteStore::list_repositories_page(std::int64_t org_id,
                                                                           const PageQuery& page) {
   std::lock_guard lock(main_mutex_);
-  CB_REPO_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kColumns) +
-                                      " FROM repositories WHERE org_id = ? AND id > ? ORDER BY "
-                                      "id LIMIT ?"));
+  CB_TRY_ASSIGN(s, main_.prepare("SELECT " + std::string(kColumns) +
+                                 " FROM repositories WHERE org_id = ? AND id > ? ORDER BY "
+                                 "id LIMIT ?"));
   s.bind(1, org_id).bind(2, page.after_id).bind(3, static_cast<std::int64_t>(page.limit));
   return read_all<RepositoryRecord>(s);
 }
 
 Result<RepositoryRecord> SqliteStore::update_repository(const RepositoryRecord& r) {
   std::lock_guard lock(main_mutex_);
-  return run_in_transaction<RepositoryRecord>(main_, [&]() -> Result<RepositoryRecord> {
-    CB_REPO_TRY_ASSIGN(
+  return transaction<RepositoryRecord>(main_, [&]() -> Result<RepositoryRecord> {
+    CB_TRY_ASSIGN(
         u, main_.prepare("UPDATE repositories SET provider = ?, project_key = ?, slug = ?, "
                          "clone_url = ?, auto_update_alm = ?, display_name = ?, ssh_clone_url = "
                          "?, browse_url = ?, default_branch = ?, credential_type = ?, "
@@ -187,10 +164,10 @@ Result<RepositoryRecord> SqliteStore::update_repository(const RepositoryRecord& 
       return std::unexpected(res.error());
     }
     if (main_.changes() != 1) return fail(ErrorCode::not_found, "no such repository");
-    CB_REPO_TRY_ASSIGN(
+    CB_TRY_ASSIGN(
         s, main_.prepare("SELECT " + std::string(kColumns) + " FROM repositories WHERE id = ?"));
     s.bind(1, r.id);
-    CB_REPO_TRY_ASSIGN(row, s.step());
+    CB_TRY_ASSIGN(row, s.step());
     if (!row) return fail(ErrorCode::not_found, "no such repository");
     return read_repository(s);
   });
@@ -199,36 +176,23 @@ Result<RepositoryRecord> SqliteStore::update_repository(const RepositoryRecord& 
 Result<std::int64_t> SqliteStore::delete_repository(std::int64_t org_id,
                                                     std::int64_t repository_id) {
   std::lock_guard lock(main_mutex_);
-  return run_in_transaction<std::int64_t>(main_, [&]() -> Result<std::int64_t> {
+  return transaction<std::int64_t>(main_, [&]() -> Result<std::int64_t> {
     // In the same transaction as the delete: the runner cannot start a run in between.
-    CB_REPO_TRY_ASSIGN(running,
-                       main_.prepare("SELECT r.id, j.name FROM job_runs r JOIN jobs j ON j.id = "
-                                     "r.job_id WHERE j.repository_id = ? AND r.status IN "
-                                     "('queued', 'running') AND r.status = 'running' ORDER BY "
-                                     "r.id"));
-    running.bind(1, repository_id);
-    std::string runs;
-    while (true) {
-      CB_REPO_TRY_ASSIGN(more, running.step());
-      if (!more) break;
-      runs += (runs.empty() ? "" : ", ") + std::to_string(running.int64(0)) + " (job " +
-              running.text(1) + ")";
-    }
-    running.reset();
+    CB_TRY_ASSIGN(runs, running_runs(main_, "repository_id", repository_id, true));
     if (!runs.empty()) {
       return fail(ErrorCode::conflict,
                   "the repository's jobs have runs in progress: " + runs +
                       "; cancel them (commitbridge runs cancel ID) or wait for them to end, "
                       "then remove the repository");
     }
-    CB_REPO_TRY_ASSIGN(c, main_.prepare("SELECT COUNT(*) FROM jobs WHERE repository_id = ?"));
+    CB_TRY_ASSIGN(c, main_.prepare("SELECT COUNT(*) FROM jobs WHERE repository_id = ?"));
     c.bind(1, repository_id);
-    CB_REPO_TRY_ASSIGN(row, c.step());
+    CB_TRY_ASSIGN(row, c.step());
     const std::int64_t jobs = row ? c.int64(0) : 0;
     // Jobs, their runs and the sightings go with the repository (ON DELETE CASCADE).
-    CB_REPO_TRY_ASSIGN(d, main_.prepare("DELETE FROM repositories WHERE id = ? AND org_id = ?"));
+    CB_TRY_ASSIGN(d, main_.prepare("DELETE FROM repositories WHERE id = ? AND org_id = ?"));
     d.bind(1, repository_id).bind(2, org_id);
-    CB_REPO_TRY(d.run());
+    CB_TRY(d.run());
     if (main_.changes() != 1) return fail(ErrorCode::not_found, "no such repository");
     return jobs;
   });
@@ -236,28 +200,28 @@ Result<std::int64_t> SqliteStore::delete_repository(std::int64_t org_id,
 
 Result<std::size_t> SqliteStore::rewrap_repository_secrets(
     const std::function<Result<std::string>(const std::string&, const std::string&)>& rewrap) {
-  CB_REPO_TRY_ASSIGN(s, main_.prepare("SELECT id, credential_id, credential_secret_sealed FROM "
-                                      "repositories WHERE credential_secret_sealed IS NOT NULL"));
+  CB_TRY_ASSIGN(s, main_.prepare("SELECT id, credential_id, credential_secret_sealed FROM "
+                                 "repositories WHERE credential_secret_sealed IS NOT NULL"));
   struct Row {
     std::int64_t id;
     std::string credential_id, sealed;
   };
   std::vector<Row> rows;
   while (true) {
-    CB_REPO_TRY_ASSIGN(row, s.step());
+    CB_TRY_ASSIGN(row, s.step());
     if (!row) break;
     rows.push_back(Row{s.int64(0), s.text(1), s.blob(2)});
   }
-  CB_REPO_TRY_ASSIGN(
-      u, main_.prepare("UPDATE repositories SET credential_secret_sealed = ? WHERE id = ?"));
+  CB_TRY_ASSIGN(u,
+                main_.prepare("UPDATE repositories SET credential_secret_sealed = ? WHERE id = ?"));
   std::size_t count = 0;
   for (const auto& r : rows) {
     if (r.sealed.empty()) continue;
     ++count;
-    CB_REPO_TRY_ASSIGN(resealed, rewrap(r.sealed, repository_credential_aad(r.credential_id)));
+    CB_TRY_ASSIGN(resealed, rewrap(r.sealed, repository_credential_aad(r.credential_id)));
     u.reset();
     u.bind_blob(1, resealed).bind(2, r.id);
-    CB_REPO_TRY(u.run());
+    CB_TRY(u.run());
   }
   return count;
 }

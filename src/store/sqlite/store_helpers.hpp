@@ -1,8 +1,12 @@
 #pragma once
 // Helpers shared by the SqliteStore source files: early-return macros for functions returning
-// cb::Result<T>, reading every row of a statement, and one IMMEDIATE transaction.
+// cb::Result<T>, reading every row of a statement, one IMMEDIATE transaction, and the check
+// that a delete takes no running job run away.
 
+#include <cstdint>
 #include <expected>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -37,6 +41,14 @@ Result<std::vector<T>> collect_rows(Statement& s, Read&& read) {
   }
   return out;
 }
+
+/// The runs now running of the jobs whose column `job_column` of `jobs` ("id",
+/// "repository_id") is `value`, in id order: "12, 14", or with `name_jobs` "12 (job build), 14
+/// (job deploy)"; empty when there are none. Called inside the transaction of a delete that
+/// must not take a running run's rows away (the runner cannot start a run in between).
+/// Errors: store_unavailable.
+Result<std::string> running_runs(Connection& db, std::string_view job_column, std::int64_t value,
+                                 bool name_jobs);
 
 /// Runs `work` (returning Result<T>) in one IMMEDIATE transaction on `db`: COMMIT when it
 /// succeeds, ROLLBACK when it fails (its error is returned). The caller holds `db`'s lock.
